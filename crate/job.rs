@@ -1,0 +1,447 @@
+//! One submitted job: its state machine, its result, and the future that waits for it.
+//!
+//! States follow `concurrent.futures`: PENDING (queued) → RUNNING (a worker took it) →
+//! FINISHED (result or error); or PENDING → CANCELLED. A job settles exactly once: the
+//! first of finish, fail or cancel wins and the others are no-ops.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use crate::platform;
+use crate::record::{self, JobRecord, JobState, Recorded};
+use crate::sync::SpinLock;
+
+/// Why a job gave no result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobError {
+    /// Cancelled while it waited in the queue (Python's `CancelledError`).
+    Cancelled,
+    /// The job panicked; the worker that ran it is named.
+    Panicked { job: String, worker: Arc<str>, message: String },
+    /// The job returned an error (a registered job given arguments it cannot take).
+    Failed { job: String, message: String },
+    /// The worker died under the job (a trap that was not a panic, or a terminated worker).
+    WorkerDied { job: String, worker: Arc<str>, reason: String },
+    /// No worker could be started to run it.
+    NoWorker { job: String, reason: String },
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobError::Cancelled => f.write_str("cancelled"),
+            JobError::Panicked { job, worker, message } => {
+                write!(f, "{job} panicked on {worker}: {message}")
+            }
+            JobError::Failed { job, message } => write!(f, "{job} failed: {message}"),
+            JobError::WorkerDied { job, worker, reason } => {
+                write!(f, "{worker} died while running {job}: {reason}")
+            }
+            JobError::NoWorker { job, reason } => {
+                write!(f, "{job} could not run: no worker could be started ({reason})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// A function call to run on a worker, with the label records and logs show for it.
+/// Build one with [`job!`](crate::job!), or pass any closure where a job is expected.
+pub struct Call<T> {
+    pub(crate) label: String,
+    pub(crate) describe: Option<fn(&T) -> String>,
+    /// `Err(message)` fails the job with [`JobError::Failed`].
+    pub(crate) run: Box<dyn FnOnce() -> Result<T, String> + Send>,
+}
+
+impl<T: fmt::Debug> Call<T> {
+    /// A call labelled `label`, whose result records show with `{:?}`.
+    pub fn new(label: impl Into<String>, run: impl FnOnce() -> T + Send + 'static) -> Self {
+        Self::described(label, |v| format!("{v:?}"), run)
+    }
+}
+
+impl<T> Call<T> {
+    /// A call labelled `label` whose result records do not show.
+    pub fn labelled(label: impl Into<String>, run: impl FnOnce() -> T + Send + 'static) -> Self {
+        Self { label: label.into(), describe: None, run: Box::new(move || Ok(run())) }
+    }
+
+    /// A call whose result records show with `describe`.
+    pub fn described(
+        label: impl Into<String>,
+        describe: fn(&T) -> String,
+        run: impl FnOnce() -> T + Send + 'static,
+    ) -> Self {
+        Self::fallible(label, describe, move || Ok(run()))
+    }
+
+    /// A call that may fail with a message, as a registered job given bad arguments.
+    pub fn fallible(
+        label: impl Into<String>,
+        describe: fn(&T) -> String,
+        run: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Self {
+        Self { label: label.into(), describe: Some(describe), run: Box::new(run) }
+    }
+}
+
+/// Anything that can be submitted: a [`Call`], or a closure or function taking no
+/// arguments (labelled with its function name, as Python's records show `blocking_task`).
+pub trait IntoJob<T>: Send + 'static {
+    fn into_call(self) -> Call<T>;
+}
+
+impl<T: 'static> IntoJob<T> for Call<T> {
+    fn into_call(self) -> Call<T> {
+        self
+    }
+}
+
+impl<T, F: FnOnce() -> T + Send + 'static> IntoJob<T> for F {
+    fn into_call(self) -> Call<T> {
+        Call::labelled(format!("{}()", function_name::<F>()), self)
+    }
+}
+
+/// `crate::jobs::blocks` → `blocks`; a closure → `<closure>`.
+pub(crate) fn function_name<F>() -> &'static str {
+    let path = std::any::type_name::<F>();
+    match path.rsplit("::").next() {
+        Some(name) if !name.contains('{') => name,
+        _ => "<closure>",
+    }
+}
+
+/// A call of a function with arguments, labelled as Python shows it: `job!(blocks(3))`
+/// submits `blocks(3)` and records it as `blocks(3)`. Pass plain values: each argument
+/// expression is evaluated once for the label and once for the call.
+#[macro_export]
+macro_rules! job {
+    ($f:ident ( $($arg:expr),* $(,)? )) => {{
+        let args: &[::std::string::String] = &[$(format!("{:?}", $arg)),*];
+        $crate::Call::new(format!("{}({})", stringify!($f), args.join(", ")), move || $f($($arg),*))
+    }};
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// The shared state of one job: held by its future, by the queue or worker running it,
+/// and by the record book.
+pub(crate) struct Job<T> {
+    id: u64,
+    label: String,
+    executor: Arc<str>,
+    submitted: f64,
+    describe: Option<fn(&T) -> String>,
+    inner: SpinLock<Inner<T>>,
+}
+
+struct Inner<T> {
+    state: JobState,
+    worker: Option<Arc<str>>,
+    started: Option<f64>,
+    finished: Option<f64>,
+    /// Set when the job settles; taken by the first `.await` of its future.
+    result: Option<Result<T, JobError>>,
+    /// What the record shows of the result or error, kept after `result` is taken.
+    result_text: Option<String>,
+    error_text: Option<String>,
+    /// Tasks to wake when the job starts or settles.
+    wakers: Vec<Waker>,
+}
+
+/// What the executors need of a job without knowing its result type.
+pub(crate) trait JobControl: Recorded {
+    fn label(&self) -> &str;
+    /// PENDING → RUNNING on `worker`. False if the job was cancelled while queued.
+    fn set_running(&self, worker: &Arc<str>) -> bool;
+    fn cancel(&self) -> bool;
+    /// Settles the job with `error` unless it has settled already.
+    fn fail(&self, error: JobError);
+}
+
+impl<T: Send + 'static> Job<T> {
+    fn new(label: String, executor: Arc<str>, describe: Option<fn(&T) -> String>) -> Arc<Self> {
+        let job = Arc::new(Job {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            label,
+            executor,
+            submitted: platform::now_ms(),
+            describe,
+            inner: SpinLock::new(Inner {
+                state: JobState::Pending,
+                worker: None,
+                started: None,
+                finished: None,
+                result: None,
+                result_text: None,
+                error_text: None,
+                wakers: Vec::new(),
+            }),
+        });
+        record::enter(job.clone());
+        job
+    }
+
+    /// Settles with `result` unless already settled; wakes every waiter.
+    fn settle(&self, state: JobState, result: Result<T, JobError>) {
+        let mut inner = self.inner.lock();
+        if matches!(inner.state, JobState::Finished | JobState::Cancelled) {
+            return;
+        }
+        match &result {
+            Ok(value) => inner.result_text = self.describe.map(|d| d(value)),
+            Err(error) => inner.error_text = Some(error.to_string()),
+        }
+        inner.state = state;
+        inner.finished = Some(platform::now_ms());
+        inner.result = Some(result);
+        let wakers = std::mem::take(&mut inner.wakers);
+        drop(inner);
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    fn register(inner: &mut Inner<T>, cx: &Context<'_>) {
+        if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            inner.wakers.push(cx.waker().clone());
+        }
+    }
+}
+
+impl<T: Send + 'static> Recorded for Job<T> {
+    fn record(&self) -> JobRecord {
+        let inner = self.inner.lock();
+        JobRecord {
+            id: self.id,
+            label: self.label.clone(),
+            executor: self.executor.clone(),
+            worker: inner.worker.clone(),
+            state: inner.state,
+            submitted: self.submitted,
+            started: inner.started,
+            finished: inner.finished,
+            result: inner.result_text.clone(),
+            error: inner.error_text.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> JobControl for Job<T> {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn set_running(&self, worker: &Arc<str>) -> bool {
+        let mut inner = self.inner.lock();
+        if inner.state != JobState::Pending {
+            return false;
+        }
+        inner.state = JobState::Running;
+        inner.worker = Some(worker.clone());
+        inner.started = Some(platform::now_ms());
+        let wakers = inner.wakers.clone();
+        drop(inner);
+        wakers.into_iter().for_each(Waker::wake);
+        true
+    }
+
+    fn cancel(&self) -> bool {
+        match self.inner.lock().state {
+            JobState::Pending => {}
+            JobState::Cancelled => return true,
+            JobState::Running | JobState::Finished => return false,
+        }
+        self.settle(JobState::Cancelled, Err(JobError::Cancelled));
+        // A worker may have taken it between the check and the settle.
+        self.inner.lock().state == JobState::Cancelled
+    }
+
+    fn fail(&self, error: JobError) {
+        self.settle(JobState::Finished, Err(error));
+    }
+}
+
+/// Work for a queue: the job, and the closure that runs it on a worker.
+pub(crate) struct WorkItem {
+    pub(crate) job: Arc<dyn JobControl>,
+    run: Box<dyn FnOnce(&Arc<str>, &dyn Fn()) + Send>,
+}
+
+impl WorkItem {
+    /// Runs the job on the calling worker, unless it was cancelled while queued.
+    /// `before_settle` runs between the job's end and its result being published: a
+    /// pool marks the worker idle there, so whoever the result wakes finds it idle.
+    pub(crate) fn run(self, worker: &Arc<str>, before_settle: &dyn Fn()) {
+        if self.job.set_running(worker) {
+            platform::run_guarded(&self.job, || (self.run)(worker, before_settle));
+        }
+    }
+}
+
+/// A new PENDING job of `executor`: its future for the submitter, its work for a queue.
+pub(crate) fn new_job<T: Send + 'static>(
+    call: Call<T>,
+    executor: &Arc<str>,
+) -> (JobFuture<T>, WorkItem) {
+    let Call { label, describe, run } = call;
+    let job = Job::new(label, executor.clone(), describe);
+    let for_worker = job.clone();
+    let item = WorkItem {
+        job: job.clone(),
+        run: Box::new(move |worker, before_settle| {
+            let job = || for_worker.label.clone();
+            let result = match platform::catch_panic(run) {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(message)) => Err(JobError::Failed { job: job(), message }),
+                Err(message) => Err(JobError::Panicked { job: job(), worker: worker.clone(), message }),
+            };
+            before_settle();
+            for_worker.settle(JobState::Finished, result);
+        }),
+    };
+    (JobFuture { job, awaited: false }, item)
+}
+
+/// The submitter's handle on a job, like Python's `Future`. `.await` gives the result.
+///
+/// Dropping it after it has been polled cancels the job if no worker took it yet (the
+/// usual meaning of dropping a Rust future); dropping it unpolled lets the job run.
+pub struct JobFuture<T> {
+    job: Arc<Job<T>>,
+    awaited: bool,
+}
+
+impl<T: Send + 'static> JobFuture<T> {
+    /// Cancels the job if it is still queued; true if it is (now) cancelled.
+    pub fn cancel(&self) -> bool {
+        self.job.cancel()
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.state() == JobState::Cancelled
+    }
+
+    pub fn running(&self) -> bool {
+        self.state() == JobState::Running
+    }
+
+    /// Finished or cancelled.
+    pub fn done(&self) -> bool {
+        matches!(self.state(), JobState::Finished | JobState::Cancelled)
+    }
+
+    pub fn state(&self) -> JobState {
+        self.job.inner.lock().state
+    }
+
+    /// The name of the worker that took the job, once one did.
+    pub fn worker(&self) -> Option<Arc<str>> {
+        self.job.inner.lock().worker.clone()
+    }
+
+    pub fn label(&self) -> &str {
+        &self.job.label
+    }
+
+    pub fn id(&self) -> u64 {
+        self.job.id
+    }
+
+    pub fn record(&self) -> JobRecord {
+        self.job.record()
+    }
+
+    /// True if the job finished with an error (not counting cancellation), as
+    /// `FIRST_EXCEPTION` counts it.
+    pub fn failed(&self) -> bool {
+        let inner = self.job.inner.lock();
+        inner.state == JobState::Finished && inner.error_text.is_some()
+    }
+
+    /// The result of a settled job, without consuming it; `None` while it is not done
+    /// (or after `.await` took it).
+    pub fn result(&self) -> Option<Result<T, JobError>>
+    where
+        T: Clone,
+    {
+        self.job.inner.lock().result.clone()
+    }
+
+    /// Resolves once a worker has taken the job (or it settled without running).
+    pub fn started(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut inner = self.job.inner.lock();
+            if inner.state == JobState::Pending {
+                Job::register(&mut inner, cx);
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+    }
+
+    /// Ready once the job has settled; registers `cx` to be woken otherwise.
+    pub(crate) fn poll_done(&self, cx: &Context<'_>) -> Poll<()> {
+        let mut inner = self.job.inner.lock();
+        if matches!(inner.state, JobState::Finished | JobState::Cancelled) {
+            Poll::Ready(())
+        } else {
+            Job::register(&mut inner, cx);
+            Poll::Pending
+        }
+    }
+
+    /// Takes the result of a settled job.
+    pub(crate) fn take_result(&self) -> Option<Result<T, JobError>> {
+        self.job.inner.lock().result.take()
+    }
+
+    /// When the job settled, for ordering what completed first.
+    pub(crate) fn finished_at(&self) -> f64 {
+        self.job.inner.lock().finished.unwrap_or(f64::INFINITY)
+    }
+}
+
+impl<T: Send + 'static> Future for JobFuture<T> {
+    type Output = Result<T, JobError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.awaited = true;
+        match self.poll_done(cx) {
+            Poll::Ready(()) => Poll::Ready(
+                self.take_result().expect("a JobFuture was polled again after it completed"),
+            ),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Drop for JobFuture<T> {
+    fn drop(&mut self) {
+        if self.awaited {
+            let mut inner = self.job.inner.lock();
+            if inner.state == JobState::Pending {
+                // Mark it here rather than through `cancel()`, which needs `T: Send`.
+                inner.state = JobState::Cancelled;
+                inner.finished = Some(platform::now_ms());
+                inner.error_text = Some(JobError::Cancelled.to_string());
+                let wakers = std::mem::take(&mut inner.wakers);
+                drop(inner);
+                wakers.into_iter().for_each(Waker::wake);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for JobFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.job.inner.lock().state;
+        write!(f, "JobFuture({} {:?})", self.job.label, state)
+    }
+}

@@ -1,0 +1,74 @@
+//! The jobs of the scenarios (../shared/SCENARIOS.md), as plain Rust functions.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::log::log;
+use crate::platform;
+
+/// Scenario 1's `blocks(n)`: logs `running`, blocks its worker 0.1 s, logs `done`,
+/// returns n². Each call logs as its own logger, `blocks(n)`.
+pub fn blocks(n: u64) -> u64 {
+    blocks_for(n, 100)
+}
+
+/// `blocks(n)` with the block time in milliseconds.
+pub fn blocks_for(n: u64, ms: u64) -> u64 {
+    let logger = format!("blocks({n})");
+    log(&logger, "running");
+    platform::block_for(Duration::from_millis(ms));
+    log(&logger, "done");
+    n * n
+}
+
+/// Scenarios 3 and 4's `blocking_task`: `Task starting`, blocks `ms`, `Task done`.
+pub fn blocking_task(ms: u64) {
+    log("blocking_task", "Task starting");
+    platform::block_for(Duration::from_millis(ms));
+    log("blocking_task", "Task done");
+}
+
+/// The CPU loop: the sum of sqrt(i) for i < n, on one worker.
+pub fn sum_sqrt(n: u64) -> f64 {
+    (0..n).map(|i| (i as f64).sqrt()).sum()
+}
+
+/// The same sum split across rayon's pool (in the browser, wasm-bindgen-rayon's).
+pub fn par_sum_sqrt(n: u64) -> f64 {
+    use rayon::prelude::*;
+    (0..n).into_par_iter().map(|i| (i as f64).sqrt()).sum()
+}
+
+/// Scenario 5's task: `Task starting`, the CPU loop, `Task done`.
+pub fn cpu_task(n: u64) -> f64 {
+    log("cpu_task", "Task starting");
+    let sum = sum_sqrt(n);
+    log("cpu_task", "Task done");
+    sum
+}
+
+/// What a blocking GET brought back.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fetched {
+    pub status: u16,
+    /// Length of the body in bytes.
+    pub length: usize,
+    /// How long the request blocked its worker, in milliseconds.
+    pub ms: f64,
+}
+
+/// Scenario 6's blocking GET: a synchronous request that blocks its worker, the
+/// browser's `requests.get` in a thread. `url` may be relative to the page.
+#[cfg(target_arch = "wasm32")]
+pub fn http_get(url: &str) -> Result<Fetched, String> {
+    platform::web::blocking_get(url)
+}
+
+/// A job that does nothing: for measuring the executor itself.
+pub fn noop() {}
+
+/// A job that panics with `message`: for showing what a failed job looks like.
+pub fn panics(message: String) {
+    panic!("{message}")
+}

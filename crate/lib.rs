@@ -1,0 +1,28 @@
+//! Python's `asyncio` executor model for the browser: a main-thread async loop hands
+//! blocking and CPU-bound jobs to a pool of Web Workers, and every job leaves a record
+//! of which worker ran it and when.
+//!
+//! The scheduling model (job states, the queue, `wait`/`as_completed`/`gather`, records,
+//! the log) is plain Rust that runs and is tested on the host too; `platform` holds what
+//! differs in the browser, and `js_api` the JavaScript exports.
+
+pub mod combinators;
+pub mod default_executor;
+pub mod job;
+pub mod jobs;
+pub mod log;
+mod platform;
+pub mod record;
+pub mod registry;
+mod sync;
+pub mod thread_pool;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+mod js_api;
+
+pub use combinators::{AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait};
+pub use default_executor::{run_in_executor, to_thread};
+pub use job::{Call, IntoJob, JobError, JobFuture};
+pub use record::{JobRecord, JobState};
+pub use thread_pool::{Builder, ExecutorError, ThreadPoolExecutor};

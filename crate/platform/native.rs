@@ -1,0 +1,67 @@
+//! The host: workers are OS threads, panics unwind.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::job::JobControl;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Threads are always there on the host.
+pub fn threads_available() -> Result<(), String> {
+    Ok(())
+}
+
+/// Starts a worker running `body`; `on_exit` hears of its end (`Some(reason)` if it
+/// died, which an unwinding host never sees: panics are caught per job).
+pub fn spawn_worker(
+    name: &str,
+    body: Box<dyn FnOnce() + Send>,
+    on_exit: Box<dyn FnOnce(Option<String>) + Send>,
+) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            body();
+            on_exit(None);
+        })
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `f`, turning a panic into its message.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-text payload".to_owned())
+    })
+}
+
+/// Runs a job's body on a worker. On the host a panic is caught by `catch_panic`.
+pub(crate) fn run_guarded(_job: &Arc<dyn JobControl>, body: impl FnOnce()) {
+    body()
+}
+
+/// Calls `fire` once `duration` has passed, from another thread.
+pub fn start_timer(duration: Duration, fire: Box<dyn FnOnce() + Send>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(duration);
+        fire();
+    });
+}
+
+/// Blocks the calling thread for `duration` (the jobs' `time.sleep`).
+pub fn block_for(duration: Duration) {
+    std::thread::sleep(duration)
+}

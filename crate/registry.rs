@@ -1,0 +1,100 @@
+//! Jobs by name, with JSON arguments and results: how JavaScript submits work, and how
+//! work crosses to a worker that shares no memory (as Python pickles a function by name).
+//!
+//! Registering a job is one line in [`REGISTRY`]: its name, its parameters as the
+//! error messages show them, and a function from a tuple of arguments.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::job::Call;
+use crate::jobs;
+
+type Entry = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
+
+struct Registry {
+    jobs: BTreeMap<&'static str, (&'static str, Entry)>,
+}
+
+impl Registry {
+    /// Registers `f` as `name`; its arguments arrive as a JSON array read into `A`.
+    fn add<A: DeserializeOwned + 'static, R: Serialize + 'static>(&mut self, name: &'static str, params: &'static str, f: fn(A) -> R) {
+        let entry: Entry = Box::new(move |args: Value| {
+            let parsed: A = serde_json::from_value(args.clone())
+                .map_err(|e| format!("{name} takes ({params}), got {args}: {e}"))?;
+            serde_json::to_value(f(parsed)).map_err(|e| format!("{name} gave a result JSON cannot hold: {e}"))
+        });
+        self.jobs.insert(name, (params, entry));
+    }
+}
+
+static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
+    let mut r = Registry { jobs: BTreeMap::new() };
+    r.add("blocks", "n: integer", |(n,): (u64,)| jobs::blocks(n));
+    r.add("blocks_for", "n: integer, ms: integer", |(n, ms): (u64, u64)| jobs::blocks_for(n, ms));
+    r.add("blocking_task", "ms: integer", |(ms,): (u64,)| jobs::blocking_task(ms));
+    r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
+    r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
+    r.add("cpu_task", "n: integer", |(n,): (u64,)| jobs::cpu_task(n));
+    #[cfg(target_arch = "wasm32")]
+    r.add("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
+    r.add("noop", "", |(): ()| jobs::noop());
+    r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
+    r
+});
+
+/// The registered job names, sorted.
+pub fn job_names() -> Vec<&'static str> {
+    REGISTRY.jobs.keys().copied().collect()
+}
+
+/// A call of job `name` with `args`, labelled `name(args)`. An unknown name or
+/// arguments that do not fit fail the job when it runs, with a message saying why.
+pub fn call(name: &str, args: Vec<Value>) -> Call<Value> {
+    let shown: Vec<String> = args.iter().map(Value::to_string).collect();
+    let label = format!("{name}({})", shown.join(", "));
+    let name = name.to_owned();
+    Call::fallible(label, Value::to_string, move || {
+        let (_, entry) = REGISTRY.jobs.get(name.as_str()).ok_or_else(|| {
+            format!("no job is registered as {name:?}; registered jobs: {}", job_names().join(", "))
+        })?;
+        entry(Value::Array(args))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(call: Call<Value>) -> Result<Value, String> {
+        (call.run)()
+    }
+
+    #[test]
+    fn runs_a_job_by_name_with_json_arguments() {
+        let call = call("sum_sqrt", vec![Value::from(5)]);
+        assert_eq!(call.label, "sum_sqrt(5)");
+        let expected = (0..5).map(|i| (i as f64).sqrt()).sum::<f64>();
+        assert_eq!(run(call), Ok(Value::from(expected)));
+    }
+
+    #[test]
+    fn an_unknown_name_lists_the_registered_jobs() {
+        let error = run(call("nope", vec![])).unwrap_err();
+        assert!(error.starts_with("no job is registered as \"nope\"; registered jobs: blocking_task, blocks, "), "{error}");
+    }
+
+    #[test]
+    fn wrong_arguments_name_the_job_and_what_it_takes() {
+        let error = run(call("blocks", vec![Value::from("x")])).unwrap_err();
+        assert!(error.starts_with("blocks takes (n: integer), got [\"x\"]: invalid type"), "{error}");
+        let error = run(call("blocks", vec![])).unwrap_err();
+        assert!(error.starts_with("blocks takes (n: integer), got []"), "{error}");
+        let error = run(call("blocks", vec![Value::from(-1)])).unwrap_err();
+        assert!(error.contains("invalid value: integer `-1`"), "{error}");
+    }
+}

@@ -1,0 +1,517 @@
+//! `ThreadPoolExecutor`: a pool of workers that share the program's memory.
+//!
+//! The same code runs natively (workers are OS threads) and in the browser (workers are
+//! Web Workers running the one shared wasm instance). It follows CPython's
+//! `concurrent/futures/thread.py`: one FIFO queue; a worker is started on submit only
+//! when no idle one exists, up to `max_workers`, and then reused; after `shutdown`
+//! workers drain the queue and exit.
+//!
+//! Worker states (`Status`):
+//!
+//! ```text
+//!   spawn ──► STARTING ──► BUSY ◄──► (next job)
+//!                          │  ▲
+//!            queue empty   ▼  │ submit
+//!                         IDLE ──► WAKING ──► BUSY
+//!   EXITED: left after shutdown, or died. A worker that dies after it started is
+//!   replaced if work is queued; one that fails to start is not (it would fail again),
+//!   and if no worker is left the queued jobs fail instead of waiting forever.
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
+use std::thread::Thread;
+
+use crate::job::{IntoJob, JobControl, JobError, JobFuture, WorkItem, new_job};
+use crate::log;
+use crate::platform;
+use crate::record::{self, JobRecord};
+use crate::sync::SpinLock;
+
+/// Errors of executor calls, with Python's wording where Python has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecutorError {
+    /// `max_workers` was 0.
+    NoWorkers,
+    /// `submit` after `shutdown`.
+    Shutdown,
+    /// Threads need a cross-origin isolated page; the reason names what is missing.
+    ThreadsUnavailable(String),
+}
+
+impl fmt::Display for ExecutorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecutorError::NoWorkers => f.write_str("max_workers must be greater than 0"),
+            ExecutorError::Shutdown => f.write_str("cannot schedule new futures after shutdown"),
+            ExecutorError::ThreadsUnavailable(why) => {
+                write!(f, "ThreadPoolExecutor needs wasm threads, which this page lacks: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExecutorError {}
+
+/// Numbers executors without a name prefix: `ThreadPoolExecutor-0`, `-1`, ...
+static EXECUTOR_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Configures a [`ThreadPoolExecutor`], like the Python constructor's arguments.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    max_workers: Option<usize>,
+    thread_name_prefix: Option<String>,
+}
+
+impl Builder {
+    /// At most this many workers; default `min(32, cores + 4)` as in Python.
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Workers are named `{prefix}_{k}`; default `ThreadPoolExecutor-{N}`.
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.thread_name_prefix = Some(prefix.into());
+        self
+    }
+
+    pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
+        let max_workers = self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4));
+        if max_workers == 0 {
+            return Err(ExecutorError::NoWorkers);
+        }
+        platform::threads_available().map_err(ExecutorError::ThreadsUnavailable)?;
+        let prefix = self.thread_name_prefix.unwrap_or_else(|| {
+            format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
+        });
+        Ok(ThreadPoolExecutor {
+            pool: Arc::new(Pool {
+                name: Arc::from(prefix),
+                max_workers,
+                state: SpinLock::new(PoolState {
+                    queue: VecDeque::new(),
+                    workers: Vec::new(),
+                    shutdown: false,
+                    exit_waiters: Vec::new(),
+                }),
+            }),
+        })
+    }
+}
+
+/// Python's `concurrent.futures.ThreadPoolExecutor`, on Web Workers that share memory.
+pub struct ThreadPoolExecutor {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    /// The name prefix; also the executor's name in records.
+    name: Arc<str>,
+    max_workers: usize,
+    state: SpinLock<PoolState>,
+}
+
+/// Everything that changes, behind one lock. Plain data: every decision about queue
+/// and workers is a method here, tested without threads.
+struct PoolState {
+    /// Jobs submitted and not yet taken by a worker, oldest first. Cancelled jobs stay
+    /// until a worker pops and skips them, as in Python.
+    queue: VecDeque<WorkItem>,
+    /// Every worker started, by index `k` (its name is `{prefix}_{k}`).
+    workers: Vec<Status>,
+    /// Set by `shutdown`: no new jobs; workers exit once the queue is empty.
+    shutdown: bool,
+    /// Tasks waiting in `shutdown(wait = true)` for the last worker to exit.
+    exit_waiters: Vec<Waker>,
+}
+
+enum Status {
+    /// STARTING: spawned, its thread not yet in the worker loop.
+    Starting,
+    /// WAKING: unparked by a submit, about to look at the queue. Not idle, so the next
+    /// submit does not count on it.
+    Waking,
+    /// IDLE: parked on an empty queue, or done with a job and on its way back to the
+    /// queue; unpark `Thread` to give it work.
+    Idle(Thread),
+    /// BUSY: running this job.
+    Busy(Arc<dyn JobControl>),
+    /// EXITED: left after shutdown, or died.
+    Exited,
+}
+
+/// What a submit asks of the caller once the lock is released.
+enum Wake {
+    /// Nothing: a worker is on its way, or all are busy and the job waits its turn.
+    Nobody,
+    Unpark(Thread),
+    /// Start worker `k`.
+    Spawn(usize),
+}
+
+/// What a worker does next.
+enum Next {
+    Run(WorkItem),
+    Park,
+    /// Exit, waking these shutdown waiters if it was the last.
+    Exit(Vec<Waker>),
+}
+
+impl PoolState {
+    fn alive(&self) -> usize {
+        self.workers.iter().filter(|s| !matches!(s, Status::Exited)).count()
+    }
+
+    /// Queues `item` and decides who runs it: Python's `_adjust_thread_count`.
+    fn submit(&mut self, item: WorkItem, max_workers: usize) -> Result<Wake, WorkItem> {
+        if self.shutdown {
+            return Err(item);
+        }
+        self.queue.push_back(item);
+        Ok(self.wake_for_queue(max_workers))
+    }
+
+    /// An idle worker if there is one, else a new worker if the pool may grow.
+    fn wake_for_queue(&mut self, max_workers: usize) -> Wake {
+        if let Some(status) = self.workers.iter_mut().find(|s| matches!(s, Status::Idle(_))) {
+            let Status::Idle(thread) = std::mem::replace(status, Status::Waking) else {
+                unreachable!()
+            };
+            return Wake::Unpark(thread);
+        }
+        if self.alive() < max_workers {
+            self.workers.push(Status::Starting);
+            return Wake::Spawn(self.workers.len() - 1);
+        }
+        Wake::Nobody
+    }
+
+    /// Worker `k` is ready for work: the next queued job, a park, or exit.
+    fn next(&mut self, k: usize, thread: &Thread) -> Next {
+        if let Some(item) = self.queue.pop_front() {
+            self.workers[k] = Status::Busy(item.job.clone());
+            Next::Run(item)
+        } else if self.shutdown {
+            self.workers[k] = Status::Exited;
+            let waiters =
+                if self.alive() == 0 { std::mem::take(&mut self.exit_waiters) } else { Vec::new() };
+            Next::Exit(waiters)
+        } else {
+            self.workers[k] = Status::Idle(thread.clone());
+            Next::Park
+        }
+    }
+
+    /// Worker `k` has finished its job and is about to publish the result: from now on
+    /// it counts as idle, so a submit woken by that result reuses it.
+    fn finishing(&mut self, k: usize, thread: &Thread) {
+        self.workers[k] = Status::Idle(thread.clone());
+    }
+
+    /// Stops new jobs; with `cancel_futures`, cancels the queued ones. Returns the
+    /// jobs to cancel and the idle workers to wake so they can exit.
+    fn shutdown(&mut self, cancel_futures: bool) -> (Vec<WorkItem>, Vec<Thread>) {
+        self.shutdown = true;
+        let cancelled = if cancel_futures { self.queue.drain(..).collect() } else { Vec::new() };
+        let idle = self
+            .workers
+            .iter_mut()
+            .filter(|s| matches!(s, Status::Idle(_)))
+            .map(|s| match std::mem::replace(s, Status::Waking) {
+                Status::Idle(thread) => thread,
+                _ => unreachable!(),
+            })
+            .collect();
+        (cancelled, idle)
+    }
+
+    /// Worker `k` is gone without leaving its loop: a trap, a terminated worker, a
+    /// failed start.
+    fn died(&mut self, k: usize, max_workers: usize) -> Death {
+        let status = std::mem::replace(&mut self.workers[k], Status::Exited);
+        let failed_to_start = matches!(status, Status::Starting);
+        let held = match status {
+            Status::Busy(job) => Some(job),
+            _ => None,
+        };
+        let mut death = Death { held, orphans: Vec::new(), wake: Wake::Nobody, waiters: Vec::new() };
+        if failed_to_start {
+            if self.alive() == 0 {
+                death.orphans = self.queue.drain(..).collect();
+            }
+        } else if !self.queue.is_empty() {
+            death.wake = self.wake_for_queue(max_workers);
+        }
+        if self.alive() == 0 && self.queue.is_empty() {
+            death.waiters = std::mem::take(&mut self.exit_waiters);
+        }
+        death
+    }
+}
+
+/// What a worker's death leaves to do once the lock is released.
+struct Death {
+    /// The job it was running: fails with `WorkerDied`.
+    held: Option<Arc<dyn JobControl>>,
+    /// Queued jobs no worker is left to run: fail with `NoWorker`.
+    orphans: Vec<WorkItem>,
+    /// A replacement, if work is queued.
+    wake: Wake,
+    /// Shutdown waiters, if it was the last worker.
+    waiters: Vec<Waker>,
+}
+
+impl ThreadPoolExecutor {
+    /// A pool with Python's defaults; see [`Builder`] for the options.
+    pub fn new() -> Result<Self, ExecutorError> {
+        Builder::default().build()
+    }
+
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The name prefix, which names the executor in records: `ThreadPoolExecutor-0`.
+    pub fn name(&self) -> &str {
+        &self.pool.name
+    }
+
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// Workers started and not exited.
+    pub fn workers_alive(&self) -> usize {
+        self.pool.state.lock().alive()
+    }
+
+    /// Schedules `job` and returns its future at once; never blocks the caller.
+    pub fn submit<T: Send + 'static>(&self, job: impl IntoJob<T>) -> Result<JobFuture<T>, ExecutorError> {
+        let (future, item) = new_job(job.into_call(), &self.pool.name);
+        let wake = self.pool.state.lock().submit(item, self.pool.max_workers);
+        match wake {
+            Ok(wake) => {
+                Pool::act(&self.pool, wake);
+                Ok(future)
+            }
+            Err(item) => {
+                item.job.cancel();
+                Err(ExecutorError::Shutdown)
+            }
+        }
+    }
+
+    /// Python's `executor.map(fn, items)`: submits every call now; results come back
+    /// in the order of `items`.
+    pub fn map<A, T, F>(&self, f: F, items: impl IntoIterator<Item = A>) -> Result<crate::combinators::MapResults<T>, ExecutorError>
+    where
+        A: fmt::Debug + Send + 'static,
+        T: Send + 'static,
+        F: Fn(A) -> T + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let name = crate::job::function_name::<F>();
+        let futures = items
+            .into_iter()
+            .map(|item| {
+                let f = f.clone();
+                let call = crate::Call::<T>::labelled(format!("{name}({item:?})"), move || f(item));
+                self.submit(call)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(crate::combinators::MapResults::new(futures))
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)`. Takes effect at once; the returned
+    /// future resolves when every worker has exited (at once if `wait` is false).
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
+        let (cancelled, idle) = self.pool.state.lock().shutdown(cancel_futures);
+        cancelled.iter().for_each(|item| {
+            item.job.cancel();
+        });
+        idle.iter().for_each(Thread::unpark);
+        let pool = self.pool.clone();
+        std::future::poll_fn(move |cx| {
+            let mut state = pool.state.lock();
+            if !wait || state.alive() == 0 {
+                Poll::Ready(())
+            } else {
+                state.exit_waiters.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+
+    /// This executor's job records, in submission order.
+    pub fn records(&self) -> Vec<JobRecord> {
+        record::records_of(&self.pool.name)
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    /// As Python's `shutdown(wait=False)`: queued jobs still run, then workers exit.
+    fn drop(&mut self) {
+        drop(self.shutdown(false, false));
+    }
+}
+
+impl Pool {
+    fn worker_name(&self, k: usize) -> Arc<str> {
+        Arc::from(format!("{}_{k}", self.name))
+    }
+
+    fn act(pool: &Arc<Pool>, wake: Wake) {
+        match wake {
+            Wake::Nobody => {}
+            Wake::Unpark(thread) => thread.unpark(),
+            Wake::Spawn(k) => Pool::spawn(pool, k),
+        }
+    }
+
+    fn spawn(pool: &Arc<Pool>, k: usize) {
+        let name = pool.worker_name(k);
+        let for_worker = pool.clone();
+        let for_exit = pool.clone();
+        let worker_name = name.clone();
+        let started = platform::spawn_worker(
+            &name,
+            Box::new(move || for_worker.work(k, worker_name)),
+            Box::new(move |error| {
+                if let Some(reason) = error {
+                    Pool::died(&for_exit, k, reason);
+                }
+            }),
+        );
+        if let Err(reason) = started {
+            Pool::died(pool, k, reason);
+        }
+    }
+
+    /// A worker's life: take jobs until shutdown leaves the queue empty.
+    fn work(self: Arc<Pool>, k: usize, name: Arc<str>) {
+        log::set_thread_name(name.clone());
+        let me = std::thread::current();
+        loop {
+            let next = self.state.lock().next(k, &me);
+            match next {
+                Next::Run(item) => item.run(&name, &|| self.state.lock().finishing(k, &me)),
+                Next::Park => std::thread::park(),
+                Next::Exit(waiters) => {
+                    waiters.into_iter().for_each(Waker::wake);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Worker `k` died: fail what it leaves behind, start a replacement if needed.
+    fn died(pool: &Arc<Pool>, k: usize, reason: String) {
+        let death = pool.state.lock().died(k, pool.max_workers);
+        let worker = pool.worker_name(k);
+        if let Some(job) = death.held {
+            let label = job.label().to_owned();
+            job.fail(JobError::WorkerDied { job: label, worker, reason: reason.clone() });
+        }
+        for item in death.orphans {
+            let label = item.job.label().to_owned();
+            item.job.fail(JobError::NoWorker { job: label, reason: reason.clone() });
+        }
+        Pool::act(pool, death.wake);
+        death.waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Call;
+
+    fn state() -> PoolState {
+        PoolState { queue: VecDeque::new(), workers: Vec::new(), shutdown: false, exit_waiters: Vec::new() }
+    }
+
+    fn item() -> WorkItem {
+        new_job(Call::labelled("job()", || ()), &Arc::from("test")).1
+    }
+
+    fn me() -> Thread {
+        std::thread::current()
+    }
+
+    #[test]
+    fn starts_a_worker_per_submit_only_while_none_is_idle_up_to_max() {
+        let mut s = state();
+        for k in 0..3 {
+            assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(n)) if n == k));
+        }
+        // At max_workers: the job waits in the queue.
+        assert!(matches!(s.submit(item(), 3), Ok(Wake::Nobody)));
+        assert_eq!(s.queue.len(), 4);
+        assert_eq!(s.alive(), 3);
+    }
+
+    #[test]
+    fn reuses_an_idle_worker_instead_of_starting_one() {
+        let mut s = state();
+        assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(0))));
+        assert!(matches!(s.next(0, &me()), Next::Run(_)));
+        assert!(matches!(s.next(0, &me()), Next::Park));
+        assert!(matches!(s.submit(item(), 3), Ok(Wake::Unpark(_))));
+        // Unparked but not yet at the queue: not idle, so the next submit starts a worker.
+        assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(1))));
+    }
+
+    #[test]
+    fn after_shutdown_workers_drain_the_queue_then_exit() {
+        let mut s = state();
+        s.submit(item(), 1).ok();
+        s.submit(item(), 1).ok();
+        let (cancelled, _) = s.shutdown(false);
+        assert!(cancelled.is_empty());
+        assert!(s.submit(item(), 1).is_err());
+        assert!(matches!(s.next(0, &me()), Next::Run(_)));
+        assert!(matches!(s.next(0, &me()), Next::Run(_)));
+        assert!(matches!(s.next(0, &me()), Next::Exit(_)));
+        assert_eq!(s.alive(), 0);
+    }
+
+    #[test]
+    fn shutdown_with_cancel_futures_takes_the_queue() {
+        let mut s = state();
+        s.submit(item(), 1).ok();
+        s.submit(item(), 1).ok();
+        let (cancelled, _) = s.shutdown(true);
+        assert_eq!(cancelled.len(), 2);
+        assert!(matches!(s.next(0, &me()), Next::Exit(_)));
+    }
+
+    #[test]
+    fn a_worker_that_dies_busy_gives_back_its_job_and_is_replaced_if_work_is_queued() {
+        let mut s = state();
+        s.submit(item(), 1).ok();
+        s.submit(item(), 1).ok();
+        assert!(matches!(s.next(0, &me()), Next::Run(_)));
+        let death = s.died(0, 1);
+        assert!(death.held.is_some());
+        assert!(matches!(death.wake, Wake::Spawn(1)));
+        assert!(death.orphans.is_empty());
+    }
+
+    #[test]
+    fn a_worker_that_fails_to_start_is_not_replaced_and_its_queue_fails_when_none_is_left() {
+        let mut s = state();
+        s.submit(item(), 2).ok();
+        s.submit(item(), 2).ok();
+        let first = s.died(0, 2);
+        assert!(first.orphans.is_empty(), "worker 1 may still start");
+        assert!(matches!(first.wake, Wake::Nobody));
+        let last = s.died(1, 2);
+        assert_eq!(last.orphans.len(), 2);
+        assert_eq!(s.alive(), 0);
+    }
+}
