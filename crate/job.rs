@@ -386,6 +386,16 @@ impl<T: Send + 'static> JobFuture<T> {
         })
     }
 
+    /// Resolves once the job has settled, without taking its result.
+    pub fn settled(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| self.poll_done(cx))
+    }
+
+    /// Another handle on the same job, which never cancels it when dropped.
+    pub(crate) fn share(&self) -> JobFuture<T> {
+        JobFuture { job: self.job.clone(), awaited: false }
+    }
+
     /// Ready once the job has settled; registers `cx` to be woken otherwise.
     pub(crate) fn poll_done(&self, cx: &Context<'_>) -> Poll<()> {
         let mut inner = self.job.inner.lock();

@@ -3,7 +3,7 @@
 //! of which worker ran it and when.
 //!
 //! The scheduling model (job states, the queue, `wait`/`as_completed`/`gather`, records,
-//! the log) is plain Rust that runs and is tested on the host too; `platform` holds what
+//! the log, the scenario programs) is plain Rust that runs and is tested on the host too; `platform` holds what
 //! differs in the browser, and `js_api` the JavaScript exports.
 
 pub mod combinators;
@@ -11,9 +11,11 @@ pub mod default_executor;
 pub mod job;
 pub mod jobs;
 pub mod log;
+mod oneshot;
 mod platform;
 pub mod record;
 pub mod registry;
+pub mod scenarios;
 mod sync;
 pub mod thread_pool;
 pub mod time;
@@ -26,3 +28,15 @@ pub use default_executor::{run_in_executor, to_thread};
 pub use job::{Call, IntoJob, JobError, JobFuture};
 pub use record::{JobRecord, JobState};
 pub use thread_pool::{Builder, ExecutorError, ThreadPoolExecutor};
+
+/// Runs a future to completion on the calling thread (host only: tests, benchmarks).
+#[cfg(not(target_arch = "wasm32"))]
+pub use platform::block_on;
+
+/// Starts the default executor's workers: `await initThreadPool(n)` once, before any job.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// How many of this library's Web Workers are alive (the default pool's not counted).
+#[cfg(target_arch = "wasm32")]
+pub use platform::live_workers;

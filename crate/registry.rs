@@ -23,10 +23,20 @@ struct Registry {
 impl Registry {
     /// Registers `f` as `name`; its arguments arrive as a JSON array read into `A`.
     fn add<A: DeserializeOwned + 'static, R: Serialize + 'static>(&mut self, name: &'static str, params: &'static str, f: fn(A) -> R) {
+        self.add_fallible(name, params, move |args: A| Ok(f(args)));
+    }
+
+    /// Registers `f`, whose `Err(message)` fails the job.
+    fn add_fallible<A: DeserializeOwned + 'static, R: Serialize + 'static>(
+        &mut self,
+        name: &'static str,
+        params: &'static str,
+        f: impl Fn(A) -> Result<R, String> + Send + Sync + 'static,
+    ) {
         let entry: Entry = Box::new(move |args: Value| {
             let parsed: A = serde_json::from_value(args.clone())
                 .map_err(|e| format!("{name} takes ({params}), got {args}: {e}"))?;
-            serde_json::to_value(f(parsed)).map_err(|e| format!("{name} gave a result JSON cannot hold: {e}"))
+            serde_json::to_value(f(parsed)?).map_err(|e| format!("{name} gave a result JSON cannot hold: {e}"))
         });
         self.jobs.insert(name, (params, entry));
     }
@@ -41,7 +51,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
     r.add("cpu_task", "n: integer", |(n,): (u64,)| jobs::cpu_task(n));
     #[cfg(target_arch = "wasm32")]
-    r.add("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
+    r.add_fallible("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
     r.add("noop", "", |(): ()| jobs::noop());
     r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
     r

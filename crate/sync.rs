@@ -24,6 +24,7 @@ impl<T> SpinLock<T> {
     }
 
     pub fn lock(&self) -> SpinGuard<'_, T> {
+        #[cfg(not(target_arch = "wasm32"))]
         let mut spins = 0u32;
         while self
             .locked
@@ -32,23 +33,17 @@ impl<T> SpinLock<T> {
         {
             while self.locked.load(Ordering::Relaxed) {
                 std::hint::spin_loop();
-                spins += 1;
                 // On an OS the holder may have been preempted: let it run.
                 #[cfg(not(target_arch = "wasm32"))]
-                if spins % 64 == 0 {
-                    std::thread::yield_now();
+                {
+                    spins += 1;
+                    if spins % 64 == 0 {
+                        std::thread::yield_now();
+                    }
                 }
             }
         }
         SpinGuard { lock: self }
-    }
-
-    /// For a panic hook, which must never wait on a lock its own thread may hold.
-    pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
-        self.locked
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()
-            .map(|_| SpinGuard { lock: self })
     }
 }
 
@@ -97,14 +92,5 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(*counter.lock(), 40_000);
-    }
-
-    #[test]
-    fn try_lock_fails_while_held() {
-        let lock = SpinLock::new(());
-        let guard = lock.lock();
-        assert!(lock.try_lock().is_none());
-        drop(guard);
-        assert!(lock.try_lock().is_some());
     }
 }

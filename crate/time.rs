@@ -1,60 +1,39 @@
-//! Timers for the main loop: Python's `asyncio.sleep`, and `sleep(0)` to yield.
+//! The main loop's tools: `asyncio.sleep`, `sleep(0)` to yield, and `create_task`.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::oneshot;
 use crate::platform;
-use crate::sync::SpinLock;
 
 /// Resolves after `duration`, without blocking the thread (`asyncio.sleep`).
 pub fn sleep(duration: Duration) -> Sleep {
-    let state = Arc::new(SpinLock::new(TimerState { fired: false, waker: None }));
-    let for_timer = state.clone();
-    platform::start_timer(duration, Box::new(move || {
-        let mut state = for_timer.lock();
-        state.fired = true;
-        let waker = state.waker.take();
-        drop(state);
-        waker.into_iter().for_each(Waker::wake);
-    }));
-    Sleep { state }
+    let (fire, fired) = oneshot::channel();
+    platform::start_timer(duration, Box::new(move || fire.send(())));
+    fired
 }
 
-struct TimerState {
-    fired: bool,
-    waker: Option<Waker>,
-}
-
-pub struct Sleep {
-    state: Arc<SpinLock<TimerState>>,
-}
-
-impl Future for Sleep {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state.lock();
-        if state.fired {
-            Poll::Ready(())
-        } else {
-            state.waker = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    }
-}
+/// The future of [`sleep`].
+pub type Sleep = oneshot::Receiver<()>;
 
 /// Lets every other ready task run once before going on (`await asyncio.sleep(0)`).
 pub fn yield_now() -> impl Future<Output = ()> {
     let mut yielded = false;
     std::future::poll_fn(move |cx| {
         if yielded {
-            Poll::Ready(())
+            std::task::Poll::Ready(())
         } else {
             yielded = true;
             cx.waker().wake_by_ref();
-            Poll::Pending
+            std::task::Poll::Pending
         }
     })
+}
+
+/// `asyncio.create_task`: starts `future` on the main loop now; await the handle for
+/// its output.
+pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> oneshot::Receiver<T> {
+    let (done, output) = oneshot::channel();
+    platform::spawn_task(Box::pin(async move { done.send(future.await) }));
+    output
 }

@@ -4,37 +4,17 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake};
-use std::thread::{self, Thread};
+use std::task::Context;
+use std::thread;
 use std::time::Duration;
 
 use web_executors::jobs::{blocks, blocks_for};
 use web_executors::{
-    JobError, JobState, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, gather, gather_return_exceptions,
-    job, log, run_in_executor, wait,
+    JobError, JobState, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, block_on, gather,
+    gather_return_exceptions, job, log, run_in_executor, wait,
 };
-
-/// Runs a future to completion on the calling thread.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark()
-        }
-    }
-    let waker = Arc::new(Unpark(thread::current())).into();
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(value) => return value,
-            Poll::Pending => thread::park(),
-        }
-    }
-}
 
 fn pool(name: &str, max_workers: usize) -> ThreadPoolExecutor {
     ThreadPoolExecutor::builder().max_workers(max_workers).thread_name_prefix(name).build().unwrap()

@@ -1,6 +1,10 @@
 //! The host: workers are OS threads, panics unwind.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Wake};
+use std::thread::Thread;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,4 +68,28 @@ pub fn start_timer(duration: Duration, fire: Box<dyn FnOnce() + Send>) {
 /// Blocks the calling thread for `duration` (the jobs' `time.sleep`).
 pub fn block_for(duration: Duration) {
     std::thread::sleep(duration)
+}
+
+/// Runs `future` on a thread of its own: the host's stand-in for the page's main loop.
+pub fn spawn_task(future: Pin<Box<dyn Future<Output = ()> + Send>>) {
+    std::thread::spawn(move || block_on(future));
+}
+
+/// Runs a future to completion on the calling thread, parking it while it waits.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark()
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => std::thread::park(),
+        }
+    }
 }

@@ -1,0 +1,468 @@
+//! The JavaScript API: camelCase names, Promises, jobs named by their registered name
+//! with JSON arguments. www/web-executors.js loads the build and adds the few variadic
+//! conveniences (`submit(name, ...args)`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::default_executor::submit_default;
+use crate::job::{JobError, JobFuture};
+use crate::{ReturnWhen, ThreadPoolExecutor, as_completed, log, platform, record, registry, scenarios};
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+    platform::remember_base_url();
+}
+
+thread_local! {
+    /// Jobs handed to JavaScript, by id, so that `wait` and friends can find the Rust
+    /// job behind a JS `Job` object. Settled entries go with `clearRecords()`.
+    static JOBS: RefCell<HashMap<u64, JobFuture<Value>>> = RefCell::new(HashMap::new());
+}
+
+fn to_js(value: &impl Serialize) -> JsValue {
+    serde_json::to_string(value).ok().and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
+}
+
+fn from_js(value: &JsValue, what: &str) -> Result<Value, JsError> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    let json = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new(&format!("{what} must be JSON-serialisable")))?;
+    serde_json::from_str(&json).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
+fn job_error(error: &JobError) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name(if *error == JobError::Cancelled { "CancelledError" } else { "JobError" });
+    js.into()
+}
+
+/// `target[name](a, b)`, for Promise methods whose typed bindings want Rust closures.
+fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    let method: Function = Reflect::get(target, &name.into())?.unchecked_into();
+    method.call2(target, a, b)
+}
+
+/// An options object: only the named keys, each checked by its reader.
+struct Options<'a> {
+    value: JsValue,
+    owner: &'a str,
+}
+
+impl<'a> Options<'a> {
+    fn read(value: &JsValue, owner: &'a str, known: &[&str]) -> Result<Self, JsError> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Self { value: js_sys::Object::new().into(), owner });
+        }
+        if !value.is_object() {
+            return Err(JsError::new(&format!("{owner}: options must be an object like {{ {}: … }}", known[0])));
+        }
+        for key in js_sys::Object::keys::<JsValue>(value.unchecked_ref()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(JsError::new(&format!(
+                    "{owner}: unknown option {key:?}; the options are {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(Self { value: value.clone(), owner })
+    }
+
+    fn get(&self, key: &str) -> Option<JsValue> {
+        Reflect::get(&self.value, &key.into()).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn shown(value: &JsValue) -> String {
+        js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| format!("{value:?}"))
+    }
+
+    /// A whole number ≥ 1; `rule` is the message for numbers below 1.
+    fn count(&self, key: &str, rule: &str) -> Result<Option<usize>, JsError> {
+        let Some(value) = self.get(key) else { return Ok(None) };
+        match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= u32::MAX as f64 => Ok(Some(n as usize)),
+            Some(n) if n.fract() == 0.0 && n < 1.0 => {
+                Err(JsError::new(&format!("{}: {rule} (got {key}: {n})", self.owner)))
+            }
+            _ => Err(JsError::new(&format!(
+                "{}: {key} must be a whole number greater than 0 (got {})",
+                self.owner,
+                Self::shown(&value)
+            ))),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+        let Some(value) = self.get(key) else { return Ok(None) };
+        match value.as_string() {
+            Some(s) if !s.is_empty() => Ok(Some(s)),
+            _ => Err(JsError::new(&format!("{}: {key} must be a non-empty string (got {})", self.owner, Self::shown(&value)))),
+        }
+    }
+
+    fn flag(&self, key: &str, default: bool) -> Result<bool, JsError> {
+        let Some(value) = self.get(key) else { return Ok(default) };
+        value.as_bool().ok_or_else(|| {
+            JsError::new(&format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value)))
+        })
+    }
+
+    /// Seconds, as Python's `timeout`: a number ≥ 0, or absent for no limit.
+    fn seconds(&self, key: &str) -> Result<Option<Duration>, JsError> {
+        let Some(value) = self.get(key) else { return Ok(None) };
+        if value.is_null() {
+            return Ok(None);
+        }
+        match value.as_f64() {
+            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+            _ => Err(JsError::new(&format!(
+                "{}: {key} must be a number of seconds, 0 or more (got {})",
+                self.owner,
+                Self::shown(&value)
+            ))),
+        }
+    }
+}
+
+/// A submitted job: await it for the result (it is a thenable), or ask its state.
+#[wasm_bindgen]
+pub struct Job {
+    future: JobFuture<Value>,
+    promise: Promise,
+}
+
+impl Job {
+    fn new(future: JobFuture<Value>) -> Job {
+        let watched = future.share();
+        let promise = future_to_promise(async move {
+            watched.settled().await;
+            match watched.result().expect("settled") {
+                Ok(value) => Ok(to_js(&value)),
+                Err(error) => Err(job_error(&error)),
+            }
+        });
+        // Rejections are for whoever awaits the job; an unawaited failed job is not an
+        // unhandled rejection.
+        let _ = call_method(&promise, "catch", &Closure::once_into_js(|_: JsValue| {}), &JsValue::UNDEFINED);
+        JOBS.with(|jobs| jobs.borrow_mut().insert(future.id(), future.share()));
+        Job { future, promise }
+    }
+
+    fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsError> {
+        let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64());
+        id.and_then(|id| JOBS.with(|jobs| jobs.borrow().get(&(id as u64)).map(JobFuture::share)))
+            .ok_or_else(|| JsError::new("expected Job objects, as submit() returns them"))
+    }
+}
+
+#[wasm_bindgen]
+impl Job {
+    pub fn then(&self, on_fulfilled: JsValue, on_rejected: JsValue) -> Result<JsValue, JsValue> {
+        call_method(&self.promise, "then", &on_fulfilled, &on_rejected)
+    }
+
+    #[wasm_bindgen(js_name = catch)]
+    pub fn catch_(&self, on_rejected: JsValue) -> Result<JsValue, JsValue> {
+        self.then(JsValue::UNDEFINED, on_rejected)
+    }
+
+    /// Cancels the job if it still waits in the queue; true if it is cancelled.
+    pub fn cancel(&self) -> bool {
+        self.future.cancel()
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.future.cancelled()
+    }
+
+    pub fn running(&self) -> bool {
+        self.future.running()
+    }
+
+    pub fn done(&self) -> bool {
+        self.future.done()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> f64 {
+        self.future.id() as f64
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn label(&self) -> String {
+        self.future.label().to_owned()
+    }
+
+    /// `PENDING`, `RUNNING`, `FINISHED` or `CANCELLED`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> JsValue {
+        to_js(&self.future.state())
+    }
+
+    /// The name of the worker that took the job, once one did.
+    #[wasm_bindgen(getter)]
+    pub fn worker(&self) -> Option<String> {
+        self.future.worker().map(|w| w.to_string())
+    }
+
+    pub fn record(&self) -> JsValue {
+        to_js(&self.future.record())
+    }
+
+    /// Resolves when a worker takes the job.
+    pub fn started(&self) -> Promise {
+        let watched = self.future.share();
+        future_to_promise(async move {
+            watched.started().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// Python's `ThreadPoolExecutor`: `new ThreadPoolExecutor({ maxWorkers: 3 })`.
+#[wasm_bindgen(js_name = ThreadPoolExecutor)]
+pub struct JsThreadPoolExecutor {
+    inner: ThreadPoolExecutor,
+}
+
+#[wasm_bindgen(js_class = ThreadPoolExecutor)]
+impl JsThreadPoolExecutor {
+    /// Options: `maxWorkers` (default min(32, cores + 4)), `threadNamePrefix`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsThreadPoolExecutor, JsError> {
+        let options = Options::read(&options, "ThreadPoolExecutor", &["maxWorkers", "threadNamePrefix"])?;
+        let mut builder = ThreadPoolExecutor::builder();
+        if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
+            builder = builder.max_workers(n);
+        }
+        if let Some(prefix) = options.string("threadNamePrefix")? {
+            builder = builder.thread_name_prefix(prefix);
+        }
+        let inner = builder.build().map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?;
+        Ok(JsThreadPoolExecutor { inner })
+    }
+
+    /// `submit(name, args)`: www/web-executors.js offers it as `submit(name, ...args)`.
+    #[wasm_bindgen(js_name = submitJob)]
+    pub fn submit_job(&self, name: &str, args: Vec<JsValue>) -> Result<Job, JsError> {
+        let call = registry_call(name, &args)?;
+        let future = self.inner.submit(call).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Job::new(future))
+    }
+
+    /// `map(name, items)`: one job per item, the item its argument; resolves to the
+    /// results in the order of `items`, or rejects with the first error in that order.
+    pub fn map(&self, name: &str, items: Vec<JsValue>) -> Result<Promise, JsError> {
+        let futures = items
+            .iter()
+            .map(|item| {
+                let call = registry_call(name, std::slice::from_ref(item))?;
+                self.inner.submit(call).map_err(|e| JsError::new(&e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(future_to_promise(async move {
+            let mut results = Vec::with_capacity(futures.len());
+            for future in futures {
+                results.push(future.await.map_err(|e| job_error(&e))?);
+            }
+            Ok(to_js(&results))
+        }))
+    }
+
+    /// This executor's job records, in submission order.
+    pub fn records(&self) -> JsValue {
+        to_js(&self.inner.records())
+    }
+
+    /// `shutdown({ wait = true, cancelFutures = false })`: resolves once every worker
+    /// has exited (at once if `wait` is false).
+    pub fn shutdown(&self, options: JsValue) -> Result<Promise, JsError> {
+        let options = Options::read(&options, "shutdown", &["wait", "cancelFutures"])?;
+        let done = self.inner.shutdown(options.flag("wait", true)?, options.flag("cancelFutures", false)?);
+        Ok(future_to_promise(async move {
+            done.await;
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_owned()
+    }
+
+    #[wasm_bindgen(getter, js_name = maxWorkers)]
+    pub fn max_workers(&self) -> usize {
+        self.inner.max_workers()
+    }
+
+    #[wasm_bindgen(getter, js_name = workersAlive)]
+    pub fn workers_alive(&self) -> usize {
+        self.inner.workers_alive()
+    }
+}
+
+fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsError> {
+    let args = args.iter().map(|a| from_js(a, &format!("the arguments of {name}"))).collect::<Result<_, _>>()?;
+    Ok(registry::call(name, args))
+}
+
+/// `toThread(name, args)` and `runInExecutor(null, …)`: a job on the default executor.
+#[wasm_bindgen(js_name = submitDefault)]
+pub fn submit_default_job(name: &str, args: Vec<JsValue>) -> Result<Job, JsError> {
+    Ok(Job::new(submit_default(registry_call(name, &args)?)))
+}
+
+/// Python's `wait(jobs, timeout, return_when)`: resolves to `{ done, notDone }`.
+/// Options: `returnWhen` (`FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`, the
+/// default) and `timeout` in seconds, as in Python.
+#[wasm_bindgen]
+pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+    let options = Options::read(&options, "wait", &["returnWhen", "timeout"])?;
+    let return_when = match options.get("returnWhen").and_then(|v| v.as_string()).as_deref() {
+        None if options.get("returnWhen").is_none() => ReturnWhen::AllCompleted,
+        Some("ALL_COMPLETED") => ReturnWhen::AllCompleted,
+        Some("FIRST_COMPLETED") => ReturnWhen::FirstCompleted,
+        Some("FIRST_EXCEPTION") => ReturnWhen::FirstException,
+        _ => {
+            return Err(JsError::new(&format!(
+                "wait: returnWhen must be 'FIRST_COMPLETED', 'FIRST_EXCEPTION' or 'ALL_COMPLETED' (got {})",
+                Options::shown(&options.get("returnWhen").unwrap_or(JsValue::UNDEFINED))
+            )));
+        }
+    };
+    let timeout = options.seconds("timeout")?;
+    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
+    Ok(future_to_promise(async move {
+        let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| JsError::new(&e.to_string()))?;
+        let pick = |set: &[&JobFuture<Value>]| -> Array {
+            set.iter().filter_map(|f| futures.iter().position(|g| g.id() == f.id())).map(|i| jobs[i].clone()).collect()
+        };
+        let result = js_sys::Object::new();
+        Reflect::set(&result, &"done".into(), &pick(&waited.done))?;
+        Reflect::set(&result, &"notDone".into(), &pick(&waited.not_done))?;
+        Ok(result.into())
+    }))
+}
+
+/// Python's `as_completed(jobs, timeout)`: resolves to the jobs in the order they
+/// settled; rejects with Python's `N (of M) futures unfinished` on timeout.
+#[wasm_bindgen(js_name = asCompleted)]
+pub fn as_completed_jobs(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+    let options = Options::read(&options, "asCompleted", &["timeout"])?;
+    let timeout = options.seconds("timeout")?;
+    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
+    Ok(future_to_promise(async move {
+        let order = Array::new();
+        let mut completed = as_completed(&futures, timeout);
+        while let Some(next) = completed.next().await {
+            let future = next.map_err(|e| JsError::new(&e.to_string()))?;
+            let i = futures.iter().position(|f| f.id() == future.id()).expect("one of ours");
+            order.push(&jobs[i]);
+        }
+        Ok(order.into())
+    }))
+}
+
+/// asyncio's `gather(*jobs, return_exceptions)`: the results in argument order.
+#[wasm_bindgen]
+pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+    let options = Options::read(&options, "gather", &["returnExceptions"])?;
+    let return_exceptions = options.flag("returnExceptions", false)?;
+    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
+    Ok(future_to_promise(async move {
+        if return_exceptions {
+            let outcomes = crate::gather_return_exceptions(futures).await;
+            Ok(outcomes.iter().map(|o| o.as_ref().map_or_else(job_error, to_js)).collect::<Array>().into())
+        } else {
+            let values = crate::gather(futures).await.map_err(|e| job_error(&e))?;
+            Ok(to_js(&values))
+        }
+    }))
+}
+
+/// Every job record of the page, in submission order.
+#[wasm_bindgen]
+pub fn records() -> JsValue {
+    to_js(&record::records())
+}
+
+/// The log lines from index `from` on, formatted as Python's logging formats them.
+#[wasm_bindgen(js_name = logLines)]
+pub fn log_lines(from: Option<usize>) -> Vec<String> {
+    log::lines_since(from.unwrap_or(0)).iter().map(log::LogLine::format).collect()
+}
+
+/// The log lines from index `from` on, as objects: time, thread, logger, message.
+#[wasm_bindgen(js_name = logEntries)]
+pub fn log_entries(from: Option<usize>) -> JsValue {
+    to_js(&log::lines_since(from.unwrap_or(0)))
+}
+
+/// Forgets all records and log lines (jobs still running keep going).
+#[wasm_bindgen(js_name = clearRecords)]
+pub fn clear_records() {
+    record::clear();
+    log::clear();
+    JOBS.with(|jobs| jobs.borrow_mut().retain(|_, job| !job.done()));
+}
+
+/// The names of the registered jobs.
+#[wasm_bindgen(js_name = jobNames)]
+pub fn job_names() -> Vec<String> {
+    registry::job_names().into_iter().map(str::to_owned).collect()
+}
+
+/// How many of this library's Web Workers are alive (the default pool's not counted).
+#[wasm_bindgen(js_name = liveWorkers)]
+pub fn live_workers() -> u32 {
+    platform::live_workers()
+}
+
+/// Runs a scenario of SCENARIOS.md by name: `blocking-squares` (`maxWorkers`),
+/// `to-thread` and `run-in-executor` (`blockMs`). Resolves to what the program returns.
+#[wasm_bindgen(js_name = runScenario)]
+pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> {
+    let options = Options::read(&options, "runScenario", &["maxWorkers", "blockMs"])?;
+    let max_workers = options.count("maxWorkers", "max_workers must be greater than 0")?.unwrap_or(3);
+    let block_ms = options.count("blockMs", "blockMs must be greater than 0")?.unwrap_or(2000) as u64;
+    let scenario_error = |e: scenarios::ScenarioError| JsValue::from(JsError::new(&e.0));
+    Ok(match name.as_str() {
+        "blocking-squares" => {
+            let executor = ThreadPoolExecutor::builder()
+                .max_workers(max_workers)
+                .build()
+                .map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?;
+            future_to_promise(async move {
+                let results = scenarios::run_blocking_tasks(&executor).await.map_err(scenario_error)?;
+                executor.shutdown(true, false).await;
+                Ok(to_js(&results))
+            })
+        }
+        "to-thread" => future_to_promise(async move {
+            scenarios::to_thread_task(block_ms).await.map_err(scenario_error)?;
+            Ok(JsValue::UNDEFINED)
+        }),
+        "run-in-executor" => future_to_promise(async move {
+            scenarios::run_in_executor_task(block_ms).await.map_err(scenario_error)?;
+            Ok(JsValue::UNDEFINED)
+        }),
+        _ => {
+            return Err(JsError::new(&format!(
+                "runScenario: no scenario {name:?}; the scenarios are blocking-squares, to-thread, run-in-executor"
+            )));
+        }
+    })
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: the host, the browsers (Chrome and Firefox), the served page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export GECKODRIVER=${GECKODRIVER:-$HOME/.cargo/bin/geckodriver}
+# The wasm tests wait on real workers; give the runner room on a 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "host: cargo test"
+cargo test
+
+step "Chrome: wasm-pack test (threaded build, Web Workers)"
+wasm-pack test --headless --chrome -- --test web
+
+step "Firefox: wasm-pack test (threaded build, Web Workers)"
+wasm-pack test --headless --firefox -- --test web
+
+step "the served page: end-to-end in Chromium"
+bash scripts/build.sh
+node --test --test-concurrency=1 tests/e2e/
