@@ -55,6 +55,18 @@ fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result
     method.call2(target, a, b)
 }
 
+/// A JS job's outcome once it settles. JavaScript only ever reads a job's result (as
+/// Python's `Future.result()` does), so a job awaited, gathered and mapped at once gives
+/// the same value to each.
+async fn outcome(job: &JobFuture<Value>) -> Result<JsValue, JsValue> {
+    job.settled().await;
+    match job.result() {
+        Some(Ok(value)) => Ok(to_js(&value)),
+        Some(Err(error)) => Err(job_error(&error)),
+        None => unreachable!("JavaScript jobs keep their results"),
+    }
+}
+
 /// An options object: only the named keys, each checked by its reader.
 struct Options<'a> {
     value: JsValue,
@@ -147,13 +159,7 @@ pub struct Job {
 impl Job {
     fn new(future: JobFuture<Value>) -> Job {
         let watched = future.share();
-        let promise = future_to_promise(async move {
-            watched.settled().await;
-            match watched.result().expect("settled") {
-                Ok(value) => Ok(to_js(&value)),
-                Err(error) => Err(job_error(&error)),
-            }
-        });
+        let promise = future_to_promise(async move { outcome(&watched).await });
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         let _ = call_method(&promise, "catch", &Closure::once_into_js(|_: JsValue| {}), &JsValue::UNDEFINED);
@@ -274,11 +280,11 @@ impl JsThreadPoolExecutor {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(future_to_promise(async move {
-            let mut results = Vec::with_capacity(futures.len());
-            for future in futures {
-                results.push(future.await.map_err(|e| job_error(&e))?);
+            let results = Array::new();
+            for future in &futures {
+                results.push(&outcome(future).await?);
             }
-            Ok(to_js(&results))
+            Ok(results.into())
         }))
     }
 
@@ -383,13 +389,22 @@ pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> 
     let return_exceptions = options.flag("returnExceptions", false)?;
     let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
     Ok(future_to_promise(async move {
-        if return_exceptions {
-            let outcomes = crate::gather_return_exceptions(futures).await;
-            Ok(outcomes.iter().map(|o| o.as_ref().map_or_else(job_error, to_js)).collect::<Array>().into())
-        } else {
-            let values = crate::gather(futures).await.map_err(|e| job_error(&e))?;
-            Ok(to_js(&values))
+        if futures.is_empty() {
+            return Ok(Array::new().into());
         }
+        // All of them, or (without returnExceptions) the first to fail.
+        let until = if return_exceptions { ReturnWhen::AllCompleted } else { ReturnWhen::FirstException };
+        let waited = crate::wait(&futures, until, None).await.map_err(|e| JsError::new(&e.to_string()))?;
+        if let Some(failed) = waited.done.iter().find(|f| f.failed() || f.cancelled()) {
+            if !return_exceptions {
+                return Err(outcome(failed).await.unwrap_err());
+            }
+        }
+        let results = Array::new();
+        for future in &futures {
+            results.push(&outcome(future).await.unwrap_or_else(|error| error));
+        }
+        Ok(results.into())
     }))
 }
 
@@ -425,9 +440,9 @@ pub fn job_names() -> Vec<String> {
     registry::job_names().into_iter().map(str::to_owned).collect()
 }
 
-/// How many of this library's Web Workers are alive (the default pool's not counted).
+/// The names of this library's live Web Workers (the default pool's not counted).
 #[wasm_bindgen(js_name = liveWorkers)]
-pub fn live_workers() -> u32 {
+pub fn live_workers() -> Vec<String> {
     platform::live_workers()
 }
 

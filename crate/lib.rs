@@ -37,6 +37,6 @@ pub use platform::block_on;
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// How many of this library's Web Workers are alive (the default pool's not counted).
+/// The names of this library's live Web Workers (the default pool's not counted).
 #[cfg(target_arch = "wasm32")]
 pub use platform::live_workers;

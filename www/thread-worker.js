@@ -3,11 +3,12 @@
 // - as a Web Worker's script, it instantiates the shared wasm module and runs one
 //   Rust worker loop until the pool lets it go.
 
-const live = new Set();
+// Every Web Worker started here and not yet ended, with its name.
+const live = new Map();
 
 export function spawnWorker(glueUrl, module, memory, name, entry, onExit) {
   const worker = new Worker(new URL(import.meta.url), { type: 'module', name });
-  live.add(worker);
+  live.set(worker, name);
   const end = (reason) => {
     if (!live.delete(worker)) return;
     worker.terminate();
@@ -24,7 +25,7 @@ export function spawnWorker(glueUrl, module, memory, name, entry, onExit) {
 }
 
 export function liveWorkers() {
-  return live.size;
+  return [...live.values()];
 }
 
 if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope) {

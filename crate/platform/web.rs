@@ -37,9 +37,9 @@ extern "C" {
         entry: u32,
         on_exit: &JsValue,
     ) -> Result<(), JsValue>;
-    /// How many Web Workers this library has started and not yet seen end.
+    /// The names of the Web Workers this library started and has not yet seen end.
     #[wasm_bindgen(js_name = liveWorkers)]
-    pub fn live_workers() -> u32;
+    pub fn live_workers() -> Vec<String>;
 }
 
 /// Milliseconds since the Unix epoch. Each worker's `performance.now()` counts from its
