@@ -279,9 +279,21 @@ impl WorkItem {
     /// pool marks the worker idle there, so whoever the result wakes finds it idle.
     pub(crate) fn run(self, worker: &Arc<str>, before_settle: &dyn Fn()) {
         if self.job.set_running(worker) {
-            platform::run_guarded(&self.job, || (self.run)(worker, before_settle));
+            (self.run)(worker, before_settle);
         }
     }
+}
+
+/// Runs `f`, turning a panic into its message. Panics unwind on the host and in the
+/// browser alike (wasm exception handling), so the worker lives on.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-text payload".to_owned())
+    })
 }
 
 /// A new PENDING job of `executor`: its future for the submitter, its work for a queue.
@@ -296,7 +308,7 @@ pub(crate) fn new_job<T: Send + 'static>(
         job: job.clone(),
         run: Box::new(move |worker, before_settle| {
             let job = || for_worker.label.clone();
-            let result = match platform::catch_panic(run) {
+            let result = match catch_panic(run) {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(message)) => Err(JobError::Failed { job: job(), message }),
                 Err(message) => Err(JobError::Panicked { job: job(), worker: worker.clone(), message }),
@@ -392,6 +404,7 @@ impl<T: Send + 'static> JobFuture<T> {
     }
 
     /// Another handle on the same job, which never cancels it when dropped.
+    #[cfg(target_arch = "wasm32")]
     pub(crate) fn share(&self) -> JobFuture<T> {
         JobFuture { job: self.job.clone(), awaited: false }
     }

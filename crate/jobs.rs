@@ -31,7 +31,12 @@ pub fn blocking_task(ms: u64) {
 
 /// The CPU loop: the sum of sqrt(i) for i < n, on one worker.
 pub fn sum_sqrt(n: u64) -> f64 {
-    (0..n).map(|i| (i as f64).sqrt()).sum()
+    sum_sqrt_range(0, n)
+}
+
+/// The CPU loop over `start..end`: a share of it, for splitting it across workers.
+pub fn sum_sqrt_range(start: u64, end: u64) -> f64 {
+    (start..end).map(|i| (i as f64).sqrt()).sum()
 }
 
 /// The same sum split across rayon's pool (in the browser, wasm-bindgen-rayon's).

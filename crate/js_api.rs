@@ -4,13 +4,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::default_executor::submit_default;
 use crate::job::{JobError, JobFuture};
@@ -26,6 +27,12 @@ thread_local! {
     /// Jobs handed to JavaScript, by id, so that `wait` and friends can find the Rust
     /// job behind a JS `Job` object. Settled entries go with `clearRecords()`.
     static JOBS: RefCell<HashMap<u64, JobFuture<Value>>> = RefCell::new(HashMap::new());
+}
+
+/// A Promise for `future`. wasm-bindgen catches panics at the boundary; our futures
+/// hold no state a panic could leave half-changed for JavaScript to see.
+fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(future))
 }
 
 fn to_js(value: &impl Serialize) -> JsValue {
@@ -159,7 +166,7 @@ pub struct Job {
 impl Job {
     fn new(future: JobFuture<Value>) -> Job {
         let watched = future.share();
-        let promise = future_to_promise(async move { outcome(&watched).await });
+        let promise = promise(async move { outcome(&watched).await });
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         let _ = call_method(&promise, "catch", &Closure::once_into_js(|_: JsValue| {}), &JsValue::UNDEFINED);
@@ -231,7 +238,7 @@ impl Job {
     /// Resolves when a worker takes the job.
     pub fn started(&self) -> Promise {
         let watched = self.future.share();
-        future_to_promise(async move {
+        promise(async move {
             watched.started().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -279,7 +286,7 @@ impl JsThreadPoolExecutor {
                 self.inner.submit(call).map_err(|e| JsError::new(&e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(future_to_promise(async move {
+        Ok(promise(async move {
             let results = Array::new();
             for future in &futures {
                 results.push(&outcome(future).await?);
@@ -298,7 +305,7 @@ impl JsThreadPoolExecutor {
     pub fn shutdown(&self, options: JsValue) -> Result<Promise, JsError> {
         let options = Options::read(&options, "shutdown", &["wait", "cancelFutures"])?;
         let done = self.inner.shutdown(options.flag("wait", true)?, options.flag("cancelFutures", false)?);
-        Ok(future_to_promise(async move {
+        Ok(promise(async move {
             done.await;
             Ok(JsValue::UNDEFINED)
         }))
@@ -351,7 +358,7 @@ pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
     };
     let timeout = options.seconds("timeout")?;
     let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
-    Ok(future_to_promise(async move {
+    Ok(promise(async move {
         let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| JsError::new(&e.to_string()))?;
         let pick = |set: &[&JobFuture<Value>]| -> Array {
             set.iter().filter_map(|f| futures.iter().position(|g| g.id() == f.id())).map(|i| jobs[i].clone()).collect()
@@ -370,7 +377,7 @@ pub fn as_completed_jobs(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise
     let options = Options::read(&options, "asCompleted", &["timeout"])?;
     let timeout = options.seconds("timeout")?;
     let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
-    Ok(future_to_promise(async move {
+    Ok(promise(async move {
         let order = Array::new();
         let mut completed = as_completed(&futures, timeout);
         while let Some(next) = completed.next().await {
@@ -388,7 +395,7 @@ pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> 
     let options = Options::read(&options, "gather", &["returnExceptions"])?;
     let return_exceptions = options.flag("returnExceptions", false)?;
     let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
-    Ok(future_to_promise(async move {
+    Ok(promise(async move {
         if futures.is_empty() {
             return Ok(Array::new().into());
         }
@@ -460,17 +467,17 @@ pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> 
                 .max_workers(max_workers)
                 .build()
                 .map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?;
-            future_to_promise(async move {
+            promise(async move {
                 let results = scenarios::run_blocking_tasks(&executor).await.map_err(scenario_error)?;
                 executor.shutdown(true, false).await;
                 Ok(to_js(&results))
             })
         }
-        "to-thread" => future_to_promise(async move {
+        "to-thread" => promise(async move {
             scenarios::to_thread_task(block_ms).await.map_err(scenario_error)?;
             Ok(JsValue::UNDEFINED)
         }),
-        "run-in-executor" => future_to_promise(async move {
+        "run-in-executor" => promise(async move {
             scenarios::run_in_executor_task(block_ms).await.map_err(scenario_error)?;
             Ok(JsValue::UNDEFINED)
         }),

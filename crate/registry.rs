@@ -48,11 +48,12 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     r.add("blocks_for", "n: integer, ms: integer", |(n, ms): (u64, u64)| jobs::blocks_for(n, ms));
     r.add("blocking_task", "ms: integer", |(ms,): (u64,)| jobs::blocking_task(ms));
     r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
+    r.add("sum_sqrt_range", "start: integer, end: integer", |(start, end): (u64, u64)| jobs::sum_sqrt_range(start, end));
     r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
     r.add("cpu_task", "n: integer", |(n,): (u64,)| jobs::cpu_task(n));
     #[cfg(target_arch = "wasm32")]
     r.add_fallible("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
-    r.add("noop", "", |(): ()| jobs::noop());
+    r.add("noop", "", |[]: [u8; 0]| jobs::noop());
     r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
     r
 });
@@ -90,6 +91,13 @@ mod tests {
         assert_eq!(call.label, "sum_sqrt(5)");
         let expected = (0..5).map(|i| (i as f64).sqrt()).sum::<f64>();
         assert_eq!(run(call), Ok(Value::from(expected)));
+    }
+
+    #[test]
+    fn a_job_without_arguments_takes_an_empty_list_only() {
+        assert_eq!(run(call("noop", vec![])), Ok(Value::Null));
+        let error = run(call("noop", vec![Value::from(1)])).unwrap_err();
+        assert!(error.starts_with("noop takes (), got [1]"), "{error}");
     }
 
     #[test]

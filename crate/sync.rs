@@ -18,6 +18,11 @@ pub struct SpinLock<T> {
 unsafe impl<T: Send> Send for SpinLock<T> {}
 unsafe impl<T: Send> Sync for SpinLock<T> {}
 
+// A panic cannot leave the value half-updated: critical sections are plain field
+// updates that run no user code, and the guard unlocks as it unwinds.
+impl<T> std::panic::UnwindSafe for SpinLock<T> {}
+impl<T> std::panic::RefUnwindSafe for SpinLock<T> {}
+
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> Self {
         Self { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }

@@ -106,8 +106,24 @@ async fn a_panicking_job_fails_alone_and_later_jobs_run() {
     }
     let later: Vec<_> = (0..5u64).map(|i| executor.submit(job!(blocks_for(i, 10))).unwrap()).collect();
     assert_eq!(gather(later).await, Ok(vec![0, 1, 4, 9, 16]));
+    // The panic unwound: the worker that panicked lives on, no replacement was started.
+    let workers: BTreeSet<_> = executor.records().into_iter().map(|r| r.worker.unwrap().to_string()).collect();
+    assert!(workers.contains("panic_0"), "{workers:?}");
+    assert!(workers.iter().all(|w| w == "panic_0" || w == "panic_1"), "{workers:?}");
     executor.shutdown(true, false).await;
     assert_eq!(executor.workers_alive(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_panic_on_the_default_executor_leaves_its_pool_whole() {
+    start().await;
+    // More panics than the pool has threads: without unwinding each would kill one.
+    for _ in 0..3 {
+        let error = to_thread(job!(panics("in rayon".to_owned()))).await.unwrap_err();
+        assert!(error.to_string().ends_with(": in rayon"), "{error}");
+    }
+    let results = gather((0..4u64).map(|i| web_executors::run_in_executor(None, move || i + 1).unwrap()).collect()).await;
+    assert_eq!(results, Ok(vec![1, 2, 3, 4]));
 }
 
 #[wasm_bindgen_test]
@@ -153,4 +169,25 @@ async fn a_blocking_get_of_the_page_itself() {
     assert!(fetched["length"].as_u64().unwrap() > 0, "{fetched}");
     let error = executor.submit(registry::call("http_get", vec![Value::from(3)])).unwrap().await.unwrap_err();
     assert!(error.to_string().contains("http_get takes (url: string)"), "{error}");
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_that_traps_fails_its_job_and_is_replaced() {
+    start().await;
+    let executor = pool("trap", 2);
+    // Not a panic: a trap ends the Web Worker itself.
+    let trapped = executor.submit(|| -> u64 { core::arch::wasm32::unreachable() }).unwrap();
+    match trapped.await {
+        Err(JobError::WorkerDied { job, worker, reason }) => {
+            assert_eq!(job, "<closure>()");
+            assert!(worker.starts_with("trap_"), "{worker}");
+            assert!(reason.contains("unreachable"), "{reason}");
+        }
+        other => panic!("expected the worker's death, got {other:?}"),
+    }
+    let later: Vec<_> = (0..5u64).map(|i| executor.submit(job!(blocks_for(i, 20))).unwrap()).collect();
+    assert_eq!(gather(later).await, Ok(vec![0, 1, 4, 9, 16]));
+    assert_eq!(executor.workers_alive(), 2, "the pool is back to its full size");
+    assert_eq!(web_executors::live_workers().iter().filter(|w| w.starts_with("trap_")).count(), 2);
+    executor.shutdown(true, false).await;
 }

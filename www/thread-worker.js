@@ -35,8 +35,12 @@ if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScop
     let reason = null;
     try {
       const glue = await import(data.glueUrl);
-      glue.initSync({ module: data.module, memory: data.memory });
-      glue.wxWorkerMain(data.entry);
+      const wasm = glue.initSync({ module: data.module, memory: data.memory });
+      // The raw export, not the glue's wrapper: after a trap the wrapper marks the
+      // module terminated in (shared) memory, which would stop every thread. Panics
+      // unwind inside Rust and never get here; a trap ends only this worker, which
+      // the pool replaces.
+      wasm.wxWorkerMain(data.entry);
     } catch (error) {
       reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }

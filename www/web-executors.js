@@ -4,11 +4,19 @@
 
 const threadsBuild = new URL('../pkg/threads/web_executors.js', import.meta.url);
 
+let loading;
+
 /**
  * Loads the build this page can run and starts the default executor's workers.
  * Options: `workers`, the size of the default pool (default: the number of cores).
+ * Every call shares the first one's work and result, so any script may call it.
  */
-export async function load({ workers = navigator.hardwareConcurrency || 2 } = {}) {
+export function load(options) {
+  loading ??= start(options);
+  return loading;
+}
+
+async function start({ workers = navigator.hardwareConcurrency || 2 } = {}) {
   if (!self.crossOriginIsolated) {
     throw new Error(
       'web-executors needs a cross-origin isolated page for its threads: serve it with ' +

@@ -1,5 +1,5 @@
 //! What differs between the host (tests, benchmarks) and the browser: how a worker is
-//! started, the clock, timers, and what a panic does. Everything else is shared.
+//! started, the clock, timers. Everything else is shared.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;

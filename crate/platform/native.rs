@@ -1,14 +1,12 @@
-//! The host: workers are OS threads, panics unwind.
+//! The host: workers are OS threads.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Wake};
 use std::thread::Thread;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::job::JobControl;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
@@ -39,22 +37,6 @@ pub fn spawn_worker(
         })
         .map(drop)
         .map_err(|e| e.to_string())
-}
-
-/// Runs `f`, turning a panic into its message.
-pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic with a non-text payload".to_owned())
-    })
-}
-
-/// Runs a job's body on a worker. On the host a panic is caught by `catch_panic`.
-pub(crate) fn run_guarded(_job: &Arc<dyn JobControl>, body: impl FnOnce()) {
-    body()
 }
 
 /// Calls `fire` once `duration` has passed, from another thread.

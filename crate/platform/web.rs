@@ -1,18 +1,14 @@
 //! The browser: workers are Web Workers that share the page's wasm memory (threaded
 //! build), the clock is `performance`, timers are `setTimeout`.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use js_sys::{JsString, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::job::{JobControl, JobError};
-use crate::log;
 use crate::sync::SpinLock;
 
 #[wasm_bindgen]
@@ -77,9 +73,12 @@ pub fn spawn_worker(
     body: Box<dyn FnOnce() + Send>,
     on_exit: Box<dyn FnOnce(Option<String>) + Send>,
 ) -> Result<(), String> {
-    install_panic_hook();
     let entry = Box::into_raw(Box::new(body));
-    let on_exit = Closure::once_into_js(move |reason: JsValue| on_exit(reason.as_string()));
+    let on_exit = AssertUnwindSafe(on_exit);
+    let on_exit = Closure::once_into_js(move |reason: JsValue| {
+        let on_exit = on_exit; // the whole wrapper, not just its field
+        (on_exit.0)(reason.as_string())
+    });
     GLUE_URL
         .with(|url| {
             spawn_worker_js(url, &wasm_bindgen::module(), &wasm_bindgen::memory(), name, entry as u32, &on_exit)
@@ -105,58 +104,14 @@ fn describe(error: &JsValue) -> String {
     })
 }
 
-thread_local! {
-    /// The job this worker is running, for the panic hook to fail.
-    static RUNNING: RefCell<Option<Arc<dyn JobControl>>> = const { RefCell::new(None) };
-}
-
-/// Runs a job's body, remembering the job so that a panic (which aborts the worker in
-/// wasm) can still fail it with its message before the worker goes.
-pub(crate) fn run_guarded(job: &Arc<dyn JobControl>, body: impl FnOnce()) {
-    RUNNING.with(|r| *r.borrow_mut() = Some(job.clone()));
-    body();
-    RUNNING.with(|r| r.borrow_mut().take());
-}
-
-/// Panics abort in this build: the hook reports them instead (see `panic_hook`).
-pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    Ok(f())
-}
-
-/// Makes a panic on a worker fail the job it was running, with the panic's message and
-/// the worker's name, before the worker traps (panics abort in wasm);
-/// www/thread-worker.js then reports the worker's end and the pool replaces it. The
-/// hook runs before whatever hook was set (the console's, a test harness's). Installed
-/// once, when the first worker starts, so that a hook set at load time is kept.
-pub fn install_panic_hook() {
-    static INSTALLED: AtomicBool = AtomicBool::new(false);
-    if INSTALLED.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let Some(job) = RUNNING.with(|r| r.borrow_mut().take()) {
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| info.to_string());
-            let label = job.label().to_owned();
-            job.fail(JobError::Panicked { job: label, worker: log::current_thread_name(), message });
-        }
-        previous(info);
-    }));
-}
-
 /// Calls `fire` on this thread once `duration` has passed.
 pub fn start_timer(duration: Duration, fire: Box<dyn FnOnce() + Send>) {
-    set_timeout(&Closure::once_into_js(fire), duration.as_secs_f64() * 1000.0);
+    set_timeout(&Closure::once_into_js(AssertUnwindSafe(fire)), duration.as_secs_f64() * 1000.0);
 }
 
 /// Starts `future` on this thread's event loop.
 pub fn spawn_task(future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-    wasm_bindgen_futures::spawn_local(future);
+    wasm_bindgen_futures::spawn_local(AssertUnwindSafe(future));
 }
 
 thread_local! {
