@@ -175,6 +175,12 @@ impl<T: Send + 'static> MapResults<T> {
         Self { futures }
     }
 
+    /// The futures themselves, in input order.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn into_futures(mut self) -> Vec<JobFuture<T>> {
+        std::mem::take(&mut self.futures).into()
+    }
+
     /// The next result in input order; `None` after the last.
     pub async fn next(&mut self) -> Option<Result<T, JobError>> {
         let future = self.futures.front_mut()?;

@@ -1,12 +1,18 @@
 //! The loop's default executor: what `run_in_executor(None, …)` and `to_thread` use.
-//! It is rayon's global pool (in the browser, the one wasm-bindgen-rayon starts), so
-//! jobs share their workers with rayon's parallel iterators. Workers are named as
-//! asyncio names its default pool's threads: `asyncio_0`, `asyncio_1`, ...
+//! With threads it is rayon's global pool (in the browser, the one wasm-bindgen-rayon
+//! starts), so jobs share their workers with rayon's parallel iterators; its workers
+//! are named as asyncio names its default pool's threads: `asyncio_0`, `asyncio_1`, ...
+//! On a page without threads (not cross-origin isolated) it is a process pool, and
+//! only registered jobs can run on it.
 
 use std::sync::{Arc, LazyLock};
 
+use serde::de::DeserializeOwned;
+
 use crate::job::{IntoJob, JobError, JobFuture, new_job};
 use crate::log;
+use crate::platform;
+use crate::process_pool::ProcessPoolExecutor;
 use crate::thread_pool::{ExecutorError, ThreadPoolExecutor};
 
 /// The default executor's name in records.
@@ -25,16 +31,29 @@ thread_local! {
     };
 }
 
+/// The default executor where threads are unavailable: processes, one per core.
+static PROCESSES: LazyLock<ProcessPoolExecutor> = LazyLock::new(|| {
+    platform::console_note(&format!(
+        "web-executors: the default executor runs jobs on process workers, because {}",
+        platform::threads_available().err().unwrap_or_default()
+    ));
+    ProcessPoolExecutor::builder().name(DEFAULT_EXECUTOR).build().expect("cores > 0")
+});
+
 /// Submits `job` to the default executor.
-pub fn submit_default<T: Send + 'static>(job: impl IntoJob<T>) -> JobFuture<T> {
-    let (future, item) = new_job(job.into_call(), &NAME);
+pub fn submit_default<T: Send + DeserializeOwned + 'static>(job: impl IntoJob<T>) -> JobFuture<T> {
+    let call = job.into_call();
+    if platform::threads_available().is_err() {
+        return PROCESSES.submit(call).expect("the default executor is never shut down");
+    }
+    let (future, item) = new_job(call, &NAME);
     rayon::spawn(move || WORKER_NAME.with(|name| item.run(name, &|| ())));
     future
 }
 
 /// Python's `loop.run_in_executor(executor, fn)`: `None` is the default executor. The
 /// job is submitted now, whether or not the future is ever awaited.
-pub fn run_in_executor<T: Send + 'static>(
+pub fn run_in_executor<T: Send + DeserializeOwned + 'static>(
     executor: Option<&ThreadPoolExecutor>,
     job: impl IntoJob<T>,
 ) -> Result<JobFuture<T>, ExecutorError> {
@@ -46,6 +65,6 @@ pub fn run_in_executor<T: Send + 'static>(
 
 /// Python's `asyncio.to_thread(fn)`: like a coroutine, it submits `job` to the default
 /// executor when first polled, not when called.
-pub async fn to_thread<T: Send + 'static>(job: impl IntoJob<T>) -> Result<T, JobError> {
+pub async fn to_thread<T: Send + DeserializeOwned + 'static>(job: impl IntoJob<T>) -> Result<T, JobError> {
     submit_default(job).await
 }

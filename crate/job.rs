@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 use crate::platform;
 use crate::record::{self, JobRecord, JobState, Recorded};
 use crate::sync::SpinLock;
@@ -28,6 +31,11 @@ pub enum JobError {
     WorkerDied { job: String, worker: Arc<str>, reason: String },
     /// No worker could be started to run it.
     NoWorker { job: String, reason: String },
+    /// It ran longer than the process pool's job timeout; its worker was terminated.
+    TimedOut { job: String, worker: Arc<str>, after_ms: f64 },
+    /// A closure sent to a process pool: only registered jobs cross to a worker that
+    /// shares no memory (Python cannot pickle a lambda either).
+    NotByName { job: String },
 }
 
 impl fmt::Display for JobError {
@@ -44,6 +52,14 @@ impl fmt::Display for JobError {
             JobError::NoWorker { job, reason } => {
                 write!(f, "{job} could not run: no worker could be started ({reason})")
             }
+            JobError::TimedOut { job, worker, after_ms } => {
+                write!(f, "{job} timed out after {after_ms} ms on {worker}, which was terminated")
+            }
+            JobError::NotByName { job } => write!(
+                f,
+                "{job} cannot run on a process pool: only registered jobs cross to a process \
+                 (submit job!(name(args)) or a job name from JavaScript)"
+            ),
         }
     }
 }
@@ -55,8 +71,25 @@ impl std::error::Error for JobError {}
 pub struct Call<T> {
     pub(crate) label: String,
     pub(crate) describe: Option<fn(&T) -> String>,
+    /// Runs the call here, on a worker that shares this program's memory.
     /// `Err(message)` fails the job with [`JobError::Failed`].
     pub(crate) run: Box<dyn FnOnce() -> Result<T, String> + Send>,
+    /// The same call by registered name, for a worker that shares nothing (a process
+    /// pool): what Python would pickle. Closures have none.
+    pub(crate) by_name: Option<ByName>,
+}
+
+/// A call of a registered job: its name and JSON arguments.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ByName {
+    pub name: String,
+    pub args: Vec<Value>,
+}
+
+/// `blocks(3)`, `http_get("/index.html")`: a call as records and logs show it.
+pub fn call_label(name: &str, args: &[Value]) -> String {
+    let shown: Vec<String> = args.iter().map(Value::to_string).collect();
+    format!("{name}({})", shown.join(", "))
 }
 
 impl<T: fmt::Debug> Call<T> {
@@ -64,12 +97,20 @@ impl<T: fmt::Debug> Call<T> {
     pub fn new(label: impl Into<String>, run: impl FnOnce() -> T + Send + 'static) -> Self {
         Self::described(label, |v| format!("{v:?}"), run)
     }
+
+    /// A call of the registered job `name` with `args`, which `run` performs here. What
+    /// [`job!`](crate::job!) builds: it runs on threads and on processes alike.
+    pub fn registered(name: &str, args: Vec<Value>, run: impl FnOnce() -> T + Send + 'static) -> Self {
+        let mut call = Self::new(call_label(name, &args), run);
+        call.by_name = Some(ByName { name: name.to_owned(), args });
+        call
+    }
 }
 
 impl<T> Call<T> {
     /// A call labelled `label` whose result records do not show.
     pub fn labelled(label: impl Into<String>, run: impl FnOnce() -> T + Send + 'static) -> Self {
-        Self { label: label.into(), describe: None, run: Box::new(move || Ok(run())) }
+        Self { label: label.into(), describe: None, run: Box::new(move || Ok(run())), by_name: None }
     }
 
     /// A call whose result records show with `describe`.
@@ -87,8 +128,23 @@ impl<T> Call<T> {
         describe: fn(&T) -> String,
         run: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Self {
-        Self { label: label.into(), describe: Some(describe), run: Box::new(run) }
+        Self { label: label.into(), describe: Some(describe), run: Box::new(run), by_name: None }
     }
+
+    /// The call by registered name, if it has one.
+    pub fn by_name(&self) -> Option<&ByName> {
+        self.by_name.as_ref()
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// An argument of [`job!`] as JSON.
+#[doc(hidden)]
+pub fn json_arg(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).expect("the arguments of job! must serialise to JSON")
 }
 
 /// Anything that can be submitted: a [`Call`], or a closure or function taking no
@@ -118,15 +174,15 @@ pub(crate) fn function_name<F>() -> &'static str {
     }
 }
 
-/// A call of a function with arguments, labelled as Python shows it: `job!(blocks(3))`
-/// submits `blocks(3)` and records it as `blocks(3)`. Pass plain values: each argument
-/// expression is evaluated once for the label and once for the call.
+/// A call of a registered job, as Python's `submit(blocks, 3)`: `job!(blocks(3))` runs
+/// `blocks(3)` on a thread, or by name on a process, and is recorded as `blocks(3)`.
+/// Arguments must serialise to JSON. Pass plain values: each argument expression is
+/// evaluated once for the JSON and once for the call.
 #[macro_export]
 macro_rules! job {
-    ($f:ident ( $($arg:expr),* $(,)? )) => {{
-        let args: &[::std::string::String] = &[$(format!("{:?}", $arg)),*];
-        $crate::Call::new(format!("{}({})", stringify!($f), args.join(", ")), move || $f($($arg),*))
-    }};
+    ($f:ident ( $($arg:expr),* $(,)? )) => {
+        $crate::Call::registered(stringify!($f), vec![$($crate::job::json_arg(&$arg)),*], move || $f($($arg),*))
+    };
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -191,16 +247,24 @@ impl<T: Send + 'static> Job<T> {
 
     /// Settles with `result` unless already settled; wakes every waiter.
     fn settle(&self, state: JobState, result: Result<T, JobError>) {
+        self.settle_at(state, result, None, platform::now_ms());
+    }
+
+    /// Settles with the times the job ran, where a worker measured them itself.
+    fn settle_at(&self, state: JobState, result: Result<T, JobError>, started: Option<f64>, finished: f64) {
         let mut inner = self.inner.lock();
         if matches!(inner.state, JobState::Finished | JobState::Cancelled) {
             return;
+        }
+        if started.is_some() {
+            inner.started = started;
         }
         match &result {
             Ok(value) => inner.result_text = self.describe.map(|d| d(value)),
             Err(error) => inner.error_text = Some(error.to_string()),
         }
         inner.state = state;
-        inner.finished = Some(platform::now_ms());
+        inner.finished = Some(finished);
         inner.result = Some(result);
         let wakers = std::mem::take(&mut inner.wakers);
         drop(inner);
@@ -267,6 +331,47 @@ impl<T: Send + 'static> JobControl for Job<T> {
     }
 }
 
+/// What a process pool needs of a job: it runs elsewhere and comes back as JSON.
+pub(crate) trait RemoteJob: JobControl {
+    /// Settles from a worker's report, with the times it measured.
+    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64);
+    /// A worker began it at `at` (its record's start, which dispatch set roughly).
+    fn mark_started(&self, at: f64);
+    /// It goes to `worker` again after the one it was sent to died before starting it.
+    fn reassign(&self, worker: &Arc<str>);
+}
+
+impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
+    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64) {
+        let result = outcome.and_then(|value| {
+            serde_json::from_value(value.clone()).map_err(|e| JobError::Failed {
+                job: self.label.clone(),
+                message: format!("its result {value} is not of the type expected: {e}"),
+            })
+        });
+        self.settle_at(JobState::Finished, result, Some(started), finished);
+    }
+
+    fn mark_started(&self, at: f64) {
+        self.inner.lock().started = Some(at);
+    }
+
+    fn reassign(&self, worker: &Arc<str>) {
+        let mut inner = self.inner.lock();
+        inner.worker = Some(worker.clone());
+        inner.started = Some(platform::now_ms());
+    }
+}
+
+/// A new PENDING job of a process pool: its future, and the job for the pool's queue.
+pub(crate) fn new_remote_job<T: DeserializeOwned + Send + 'static>(
+    call: &Call<T>,
+    executor: &Arc<str>,
+) -> (JobFuture<T>, Arc<dyn RemoteJob>) {
+    let job = Job::new(call.label.clone(), executor.clone(), call.describe);
+    (JobFuture { job: job.clone(), awaited: false }, job)
+}
+
 /// Work for a queue: the job, and the closure that runs it on a worker.
 pub(crate) struct WorkItem {
     pub(crate) job: Arc<dyn JobControl>,
@@ -286,7 +391,7 @@ impl WorkItem {
 
 /// Runs `f`, turning a panic into its message. Panics unwind on the host and in the
 /// browser alike (wasm exception handling), so the worker lives on.
-fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
         payload
             .downcast_ref::<&str>()
@@ -301,7 +406,7 @@ pub(crate) fn new_job<T: Send + 'static>(
     call: Call<T>,
     executor: &Arc<str>,
 ) -> (JobFuture<T>, WorkItem) {
-    let Call { label, describe, run } = call;
+    let Call { label, describe, run, .. } = call;
     let job = Job::new(label, executor.clone(), describe);
     let for_worker = job.clone();
     let item = WorkItem {

@@ -67,7 +67,9 @@ pub struct Fetched {
 /// browser's `requests.get` in a thread. `url` may be relative to the page.
 #[cfg(target_arch = "wasm32")]
 pub fn http_get(url: &str) -> Result<Fetched, String> {
-    platform::web::blocking_get(url)
+    let fetched = platform::web::blocking_get(url)?;
+    log("http_get", format!("GET {url}: {} bytes in {:.1} ms", fetched.length, fetched.ms));
+    Ok(fetched)
 }
 
 /// A job that does nothing: for measuring the executor itself.

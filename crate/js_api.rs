@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::default_executor::submit_default;
 use crate::job::{JobError, JobFuture};
-use crate::{ReturnWhen, ThreadPoolExecutor, as_completed, log, platform, record, registry, scenarios};
+use crate::{ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, log, platform, record, registry, scenarios};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -245,47 +245,90 @@ impl Job {
     }
 }
 
-/// Python's `ThreadPoolExecutor`: `new ThreadPoolExecutor({ maxWorkers: 3 })`.
-#[wasm_bindgen(js_name = ThreadPoolExecutor)]
-pub struct JsThreadPoolExecutor {
-    inner: ThreadPoolExecutor,
+/// Either pool, behind one class: www/web-executors.js offers it as
+/// `ThreadPoolExecutor` and `ProcessPoolExecutor`.
+enum Pool {
+    Threads(ThreadPoolExecutor),
+    Processes(ProcessPoolExecutor),
 }
 
-#[wasm_bindgen(js_class = ThreadPoolExecutor)]
-impl JsThreadPoolExecutor {
-    /// Options: `maxWorkers` (default min(32, cores + 4)), `threadNamePrefix`.
+#[wasm_bindgen]
+pub struct Executor {
+    pool: Pool,
+}
+
+#[wasm_bindgen]
+impl Executor {
+    /// `kind` is `threads` (options `maxWorkers`, `threadNamePrefix`) or `processes`
+    /// (options `maxWorkers`, `maxTasksPerChild`, `initializer`, `initargs`,
+    /// `jobTimeout` in seconds).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<JsThreadPoolExecutor, JsError> {
-        let options = Options::read(&options, "ThreadPoolExecutor", &["maxWorkers", "threadNamePrefix"])?;
-        let mut builder = ThreadPoolExecutor::builder();
-        if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
-            builder = builder.max_workers(n);
-        }
-        if let Some(prefix) = options.string("threadNamePrefix")? {
-            builder = builder.thread_name_prefix(prefix);
-        }
-        let inner = builder.build().map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?;
-        Ok(JsThreadPoolExecutor { inner })
+    pub fn new(kind: &str, options: JsValue) -> Result<Executor, JsError> {
+        let pool = match kind {
+            "threads" => {
+                let options = Options::read(&options, "ThreadPoolExecutor", &["maxWorkers", "threadNamePrefix"])?;
+                let mut builder = ThreadPoolExecutor::builder();
+                if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
+                    builder = builder.max_workers(n);
+                }
+                if let Some(prefix) = options.string("threadNamePrefix")? {
+                    builder = builder.thread_name_prefix(prefix);
+                }
+                Pool::Threads(builder.build().map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?)
+            }
+            "processes" => {
+                let owner = "ProcessPoolExecutor";
+                let known = ["maxWorkers", "maxTasksPerChild", "initializer", "initargs", "jobTimeout"];
+                let options = Options::read(&options, owner, &known)?;
+                let mut builder = ProcessPoolExecutor::builder();
+                if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
+                    builder = builder.max_workers(n);
+                }
+                if let Some(n) = options.count("maxTasksPerChild", "max_tasks_per_child must be >= 1")? {
+                    builder = builder.max_tasks_per_child(n);
+                }
+                if let Some(name) = options.string("initializer")? {
+                    let args = match options.get("initargs") {
+                        Some(args) if args.is_array() => Array::from(&args).iter().map(|a| from_js(&a, "initargs")).collect::<Result<_, _>>()?,
+                        Some(other) => return Err(JsError::new(&format!("{owner}: initargs must be an array (got {})", Options::shown(&other)))),
+                        None => Vec::new(),
+                    };
+                    builder = builder.initializer(&name, args);
+                }
+                if let Some(timeout) = options.seconds("jobTimeout")? {
+                    builder = builder.job_timeout(timeout);
+                }
+                Pool::Processes(builder.build().map_err(|e| JsError::new(&format!("{owner}: {e}")))?)
+            }
+            other => return Err(JsError::new(&format!("Executor: no kind {other:?}; the kinds are threads, processes"))),
+        };
+        Ok(Executor { pool })
     }
 
     /// `submit(name, args)`: www/web-executors.js offers it as `submit(name, ...args)`.
     #[wasm_bindgen(js_name = submitJob)]
     pub fn submit_job(&self, name: &str, args: Vec<JsValue>) -> Result<Job, JsError> {
         let call = registry_call(name, &args)?;
-        let future = self.inner.submit(call).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Job::new(future))
+        let future = match &self.pool {
+            Pool::Threads(pool) => pool.submit(call),
+            Pool::Processes(pool) => pool.submit(call),
+        };
+        Ok(Job::new(future.map_err(|e| JsError::new(&e.to_string()))?))
     }
 
-    /// `map(name, items)`: one job per item, the item its argument; resolves to the
-    /// results in the order of `items`, or rejects with the first error in that order.
-    pub fn map(&self, name: &str, items: Vec<JsValue>) -> Result<Promise, JsError> {
-        let futures = items
-            .iter()
-            .map(|item| {
-                let call = registry_call(name, std::slice::from_ref(item))?;
-                self.inner.submit(call).map_err(|e| JsError::new(&e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    /// `map(name, items, { chunksize })`: one job per item, the item its argument;
+    /// resolves to the results in the order of `items`, or rejects with the first error
+    /// in that order. On processes, every `chunksize` jobs travel in one message.
+    pub fn map(&self, name: &str, items: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+        let options = Options::read(&options, "map", &["chunksize"])?;
+        let chunksize = options.count("chunksize", "chunksize must be >= 1")?.unwrap_or(1);
+        let calls = items.iter().map(|item| registry_call(name, std::slice::from_ref(item))).collect::<Result<Vec<_>, _>>()?;
+        let futures: Vec<JobFuture<Value>> = match &self.pool {
+            Pool::Threads(pool) => calls.into_iter().map(|call| pool.submit(call)).collect::<Result<_, _>>(),
+            Pool::Processes(pool) => pool.map(|call| call, calls, chunksize).map(|results| results.into_futures()),
+        }
+        .map_err(|e| JsError::new(&e.to_string()))?;
+        let futures: Vec<JobFuture<Value>> = futures.iter().map(JobFuture::share).collect();
         Ok(promise(async move {
             let results = Array::new();
             for future in &futures {
@@ -297,33 +340,68 @@ impl JsThreadPoolExecutor {
 
     /// This executor's job records, in submission order.
     pub fn records(&self) -> JsValue {
-        to_js(&self.inner.records())
+        to_js(&match &self.pool {
+            Pool::Threads(pool) => pool.records(),
+            Pool::Processes(pool) => pool.records(),
+        })
     }
 
     /// `shutdown({ wait = true, cancelFutures = false })`: resolves once every worker
     /// has exited (at once if `wait` is false).
     pub fn shutdown(&self, options: JsValue) -> Result<Promise, JsError> {
         let options = Options::read(&options, "shutdown", &["wait", "cancelFutures"])?;
-        let done = self.inner.shutdown(options.flag("wait", true)?, options.flag("cancelFutures", false)?);
+        let (wait, cancel) = (options.flag("wait", true)?, options.flag("cancelFutures", false)?);
+        let done: std::pin::Pin<Box<dyn Future<Output = ()>>> = match &self.pool {
+            Pool::Threads(pool) => Box::pin(pool.shutdown(wait, cancel)),
+            Pool::Processes(pool) => Box::pin(pool.shutdown(wait, cancel)),
+        };
         Ok(promise(async move {
             done.await;
             Ok(JsValue::UNDEFINED)
         }))
     }
 
+    /// Terminates process worker `pid`, as the system's `kill`: its job fails, the rest
+    /// of its work goes to other workers. For fault drills.
+    #[wasm_bindgen(js_name = killWorker)]
+    pub fn kill_worker(&self, pid: u32) -> Result<bool, JsError> {
+        match &self.pool {
+            Pool::Processes(pool) => Ok(pool.kill_worker(pid)),
+            Pool::Threads(_) => Err(JsError::new("killWorker: only process workers can be killed; threads share the page")),
+        }
+    }
+
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
-        self.inner.name().to_owned()
+        match &self.pool {
+            Pool::Threads(pool) => pool.name().to_owned(),
+            Pool::Processes(pool) => pool.name().to_owned(),
+        }
     }
 
     #[wasm_bindgen(getter, js_name = maxWorkers)]
     pub fn max_workers(&self) -> usize {
-        self.inner.max_workers()
+        match &self.pool {
+            Pool::Threads(pool) => pool.max_workers(),
+            Pool::Processes(pool) => pool.max_workers(),
+        }
     }
 
     #[wasm_bindgen(getter, js_name = workersAlive)]
     pub fn workers_alive(&self) -> usize {
-        self.inner.workers_alive()
+        match &self.pool {
+            Pool::Threads(pool) => pool.workers_alive(),
+            Pool::Processes(pool) => pool.workers_alive(),
+        }
+    }
+
+    /// The workers' names: thread names, or process ids.
+    #[wasm_bindgen(getter)]
+    pub fn workers(&self) -> Vec<String> {
+        match &self.pool {
+            Pool::Threads(pool) => pool.worker_names(),
+            Pool::Processes(pool) => pool.worker_pids().iter().map(u32::to_string).collect(),
+        }
     }
 }
 
@@ -453,38 +531,72 @@ pub fn live_workers() -> Vec<String> {
     platform::live_workers()
 }
 
-/// Runs a scenario of SCENARIOS.md by name: `blocking-squares` (`maxWorkers`),
-/// `to-thread` and `run-in-executor` (`blockMs`). Resolves to what the program returns.
+/// Runs a scenario of SCENARIOS.md by name, resolving to what its program returns:
+/// `blocking-squares` (1, `maxWorkers`), `blocking-squares-processes` (2, `maxWorkers`),
+/// `to-thread` (3, `blockMs`), `run-in-executor` (4, `blockMs`), `cpu-bound` (5, `n`,
+/// `maxWorkers`), `choose-executor` (6, `url`, `gets`, `n`).
 #[wasm_bindgen(js_name = runScenario)]
 pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> {
-    let options = Options::read(&options, "runScenario", &["maxWorkers", "blockMs"])?;
-    let max_workers = options.count("maxWorkers", "max_workers must be greater than 0")?.unwrap_or(3);
+    let options = Options::read(&options, "runScenario", &["maxWorkers", "blockMs", "n", "url", "gets"])?;
+    let max_workers = options.count("maxWorkers", "max_workers must be greater than 0")?;
     let block_ms = options.count("blockMs", "blockMs must be greater than 0")?.unwrap_or(2000) as u64;
-    let scenario_error = |e: scenarios::ScenarioError| JsValue::from(JsError::new(&e.0));
+    let n = options.count("n", "n must be greater than 0")?.unwrap_or(50_000_000) as u64;
+    let gets = options.count("gets", "gets must be greater than 0")?.unwrap_or(4);
+    let url = options.string("url")?.unwrap_or_else(|| "index.html".to_owned());
+    let failed = |e: scenarios::ScenarioError| JsValue::from(JsError::new(&e.0));
+    let pool_error = |owner: &str, e: crate::ExecutorError| JsError::new(&format!("{owner}: {e}"));
     Ok(match name.as_str() {
         "blocking-squares" => {
             let executor = ThreadPoolExecutor::builder()
-                .max_workers(max_workers)
+                .max_workers(max_workers.unwrap_or(3))
                 .build()
-                .map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?;
+                .map_err(|e| pool_error("ThreadPoolExecutor", e))?;
             promise(async move {
-                let results = scenarios::run_blocking_tasks(&executor).await.map_err(scenario_error)?;
+                let results = scenarios::run_blocking_tasks(&executor).await.map_err(failed)?;
+                executor.shutdown(true, false).await;
+                Ok(to_js(&results))
+            })
+        }
+        "blocking-squares-processes" => {
+            let executor = ProcessPoolExecutor::builder()
+                .max_workers(max_workers.unwrap_or(3))
+                .build()
+                .map_err(|e| pool_error("ProcessPoolExecutor", e))?;
+            promise(async move {
+                let results = scenarios::run_blocking_tasks(&executor).await.map_err(failed)?;
                 executor.shutdown(true, false).await;
                 Ok(to_js(&results))
             })
         }
         "to-thread" => promise(async move {
-            scenarios::to_thread_task(block_ms).await.map_err(scenario_error)?;
+            scenarios::to_thread_task(block_ms).await.map_err(failed)?;
             Ok(JsValue::UNDEFINED)
         }),
         "run-in-executor" => promise(async move {
-            scenarios::run_in_executor_task(block_ms).await.map_err(scenario_error)?;
+            scenarios::run_in_executor_task(block_ms).await.map_err(failed)?;
             Ok(JsValue::UNDEFINED)
+        }),
+        "cpu-bound" => {
+            let executor = ProcessPoolExecutor::builder()
+                .max_workers(max_workers.unwrap_or(4))
+                .build()
+                .map_err(|e| pool_error("ProcessPoolExecutor", e))?;
+            promise(async move { Ok(to_js(&scenarios::cpu_bound_task(&executor, n).await.map_err(failed)?)) })
+        }
+        "choose-executor" => promise(async move {
+            Ok(to_js(&scenarios::choose_executor(&url, gets, n).await.map_err(failed)?))
         }),
         _ => {
             return Err(JsError::new(&format!(
-                "runScenario: no scenario {name:?}; the scenarios are blocking-squares, to-thread, run-in-executor"
+                "runScenario: no scenario {name:?}; the scenarios are blocking-squares, \
+                 blocking-squares-processes, to-thread, run-in-executor, cpu-bound, choose-executor"
             )));
         }
     })
+}
+
+/// The log lines from index `from` on, formatted with process ids, as scenario 2 logs.
+#[wasm_bindgen(js_name = logLinesByProcess)]
+pub fn log_lines_by_process(from: Option<usize>) -> Vec<String> {
+    log::lines_since(from.unwrap_or(0)).iter().map(log::LogLine::format_process).collect()
 }

@@ -8,11 +8,14 @@
 
 pub mod combinators;
 pub mod default_executor;
+pub mod executor;
 pub mod job;
 pub mod jobs;
 pub mod log;
 mod oneshot;
-mod platform;
+pub(crate) mod platform;
+pub mod process_pool;
+pub mod process_worker;
 pub mod record;
 pub mod registry;
 pub mod scenarios;
@@ -25,8 +28,10 @@ mod js_api;
 
 pub use combinators::{AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait};
 pub use default_executor::{run_in_executor, to_thread};
+pub use executor::Executor;
 pub use job::{Call, IntoJob, JobError, JobFuture};
 pub use record::{JobRecord, JobState};
+pub use process_pool::{ProcessBuilder, ProcessPoolExecutor};
 pub use thread_pool::{Builder, ExecutorError, ThreadPoolExecutor};
 
 /// Runs a future to completion on the calling thread (host only: tests, benchmarks).

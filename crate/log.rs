@@ -1,13 +1,14 @@
-//! The log of a run, in the format of Python's `logging` as the scenarios configure it:
-//! `%(threadName)10s %(name)18s: %(message)s`.
+//! The log of a run, in the formats of Python's `logging` as the scenarios configure
+//! it: `%(threadName)10s %(name)18s: %(message)s` for threads, and
+//! `PID %(process)5s %(name)18s: %(message)s` for processes.
 //!
 //! Lines are kept in memory, shared by every thread, so the page can read them while a
 //! run is live.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::platform;
 use crate::sync::SpinLock;
@@ -15,10 +16,16 @@ use crate::sync::SpinLock;
 /// What Python calls the main thread; every thread that is not a pool worker logs as it.
 pub const MAIN_THREAD: &str = "MainThread";
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The page's process id in logs. Process workers get the ids after it, as a program's
+/// child processes get theirs.
+pub const MAIN_PID: u32 = 10_000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
     /// Milliseconds since the Unix epoch, on the clock shared by all workers.
     pub time: f64,
+    /// The process that logged it: the page, or a process worker.
+    pub process: u32,
     /// The worker's name (`ThreadPoolExecutor-0_1`), or `MainThread`.
     pub thread: Arc<str>,
     /// The logger: `run_blocking_tasks`, `blocks(3)`.
@@ -31,13 +38,32 @@ impl LogLine {
     pub fn format(&self) -> String {
         format!("{:>10} {:>18}: {}", self.thread, self.logger, self.message)
     }
+
+    /// Python's `PID %(process)5s %(name)18s: %(message)s`.
+    pub fn format_process(&self) -> String {
+        format!("PID {:>5} {:>18}: {}", self.process, self.logger, self.message)
+    }
+}
+
+/// Makes the calling thread a process worker's: its lines carry `pid` and go to
+/// `sink` (the worker's pool) instead of this log.
+pub(crate) fn become_process(pid: u32, sink: Sink) {
+    PROCESS_ID.with(|p| p.set(pid));
+    SINK.with(|s| *s.borrow_mut() = Some(sink));
 }
 
 static LINES: SpinLock<Vec<LogLine>> = SpinLock::new(Vec::new());
 
 thread_local! {
     static THREAD_NAME: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+    /// The process this thread belongs to: the page, or a process worker.
+    static PROCESS_ID: Cell<u32> = const { Cell::new(MAIN_PID) };
+    /// Where a process worker's lines go instead of this log: to its pool.
+    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
 }
+
+/// Sends a log line elsewhere.
+pub type Sink = Box<dyn Fn(LogLine)>;
 
 /// Names the calling thread for the log and the records (a pool worker calls it once).
 pub fn set_thread_name(name: Arc<str>) {
@@ -53,11 +79,21 @@ pub fn current_thread_name() -> Arc<str> {
 pub fn log(logger: &str, message: impl Into<String>) {
     let line = LogLine {
         time: platform::now_ms(),
+        process: PROCESS_ID.with(Cell::get),
         thread: current_thread_name(),
         logger: logger.to_owned(),
         message: message.into(),
     };
-    LINES.lock().push(line);
+    let line = SINK.with(|sink| match &*sink.borrow() {
+        Some(sink) => {
+            sink(line);
+            None
+        }
+        None => Some(line),
+    });
+    if let Some(line) = line {
+        LINES.lock().push(line);
+    }
 }
 
 /// Every line so far, oldest first.
@@ -68,6 +104,14 @@ pub fn lines() -> Vec<LogLine> {
 /// Lines from index `from` on, for a reader that polls while a run is live.
 pub fn lines_since(from: usize) -> Vec<LogLine> {
     LINES.lock().get(from..).map(<[LogLine]>::to_vec).unwrap_or_default()
+}
+
+/// Adds a line logged in a process worker, in time order: it arrives by message,
+/// after lines the page logged later.
+pub(crate) fn append(line: LogLine) {
+    let mut lines = LINES.lock();
+    let at = lines.iter().rposition(|l| l.time <= line.time).map_or(0, |i| i + 1);
+    lines.insert(at, line);
 }
 
 pub fn clear() {
@@ -82,6 +126,7 @@ mod tests {
     fn formats_like_python_logging() {
         let line = LogLine {
             time: 0.0,
+            process: 10_042,
             thread: Arc::from("MainThread"),
             logger: "run_blocking_tasks".into(),
             message: "starting".into(),
@@ -94,6 +139,7 @@ mod tests {
             ..line
         };
         assert_eq!(worker.format(), "  Thread-1          blocks(0): running");
+        assert_eq!(worker.format_process(), "PID 10042          blocks(0): running");
     }
 
     #[test]

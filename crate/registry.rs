@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::job::Call;
+use crate::job::{ByName, Call, call_label};
 use crate::jobs;
 
 type Entry = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
@@ -66,15 +66,22 @@ pub fn job_names() -> Vec<&'static str> {
 /// A call of job `name` with `args`, labelled `name(args)`. An unknown name or
 /// arguments that do not fit fail the job when it runs, with a message saying why.
 pub fn call(name: &str, args: Vec<Value>) -> Call<Value> {
-    let shown: Vec<String> = args.iter().map(Value::to_string).collect();
-    let label = format!("{name}({})", shown.join(", "));
-    let name = name.to_owned();
-    Call::fallible(label, Value::to_string, move || {
-        let (_, entry) = REGISTRY.jobs.get(name.as_str()).ok_or_else(|| {
-            format!("no job is registered as {name:?}; registered jobs: {}", job_names().join(", "))
-        })?;
-        entry(Value::Array(args))
-    })
+    let by_name = ByName { name: name.to_owned(), args };
+    let mut call = Call::fallible(call_label(name, &by_name.args), Value::to_string, {
+        let by_name = by_name.clone();
+        move || run(&by_name.name, by_name.args)
+    });
+    call.by_name = Some(by_name);
+    call
+}
+
+/// Runs job `name` with `args` on the calling thread: what a process worker does with
+/// each call it is sent.
+pub fn run(name: &str, args: Vec<Value>) -> Result<Value, String> {
+    let (_, entry) = REGISTRY.jobs.get(name).ok_or_else(|| {
+        format!("no job is registered as {name:?}; registered jobs: {}", job_names().join(", "))
+    })?;
+    entry(Value::Array(args))
 }
 
 #[cfg(test)]

@@ -7,20 +7,24 @@ use std::time::Duration;
 use crate::jobs::{blocking_task, blocks};
 use crate::log::log;
 use crate::time::{sleep, spawn, yield_now};
-use crate::{ExecutorError, ReturnWhen, ThreadPoolExecutor, WaitError, job, run_in_executor, to_thread, wait};
+use crate::jobs::cpu_task;
+use crate::{
+    Call, Executor, ExecutorError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, gather, job, platform,
+    registry, run_in_executor, to_thread, wait,
+};
 
 /// `sys.getswitchinterval()`: how long a newly started CPython thread runs before the
 /// thread that started it gets the interpreter back.
 const GIL_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
-/// Scenario 1: six `blocks(i)` on a `ThreadPoolExecutor(max_workers=3)`, awaited with
-/// `wait`. Returns the results in the order the done set gives them.
-pub async fn run_blocking_tasks(executor: &ThreadPoolExecutor) -> Result<Vec<u64>, ScenarioError> {
+/// Scenarios 1 and 2: six `blocks(i)` on a `ThreadPoolExecutor(max_workers=3)` or a
+/// `ProcessPoolExecutor(max_workers=3)`, awaited with `wait`; as in Python, the kind of
+/// executor is the only difference. Returns the results in the done set's order.
+pub async fn run_blocking_tasks(executor: &impl Executor) -> Result<Vec<u64>, ScenarioError> {
     log("run_blocking_tasks", "starting");
     log("run_blocking_tasks", "creating executor tasks");
-    let blocking_tasks = (0..6)
-        .map(|i| run_in_executor(Some(executor), job!(blocks(i))))
-        .collect::<Result<Vec<_>, _>>()?;
+    // loop.run_in_executor(executor, blocks, i)
+    let blocking_tasks = (0..6).map(|i| executor.submit(job!(blocks(i)))).collect::<Result<Vec<_>, _>>()?;
     log("run_blocking_tasks", "waiting for executor tasks");
     let completed = wait(&blocking_tasks, ReturnWhen::AllCompleted, None).await?;
     let results = completed.done.iter().map(|t| t.result().expect("done").map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
@@ -52,6 +56,67 @@ pub async fn run_in_executor_task(block_ms: u64) -> Result<(), ScenarioError> {
     log("main", "Main doing other things");
     sleep(Duration::from_millis(block_ms + 1000)).await;
     Ok(())
+}
+
+/// Scenario 5: the CPU loop as one job on a `ProcessPoolExecutor(4)`; the main loop
+/// stays free meanwhile. Returns the sum.
+pub async fn cpu_bound_task(executor: &ProcessPoolExecutor, n: u64) -> Result<f64, ScenarioError> {
+    let awaitable = executor.submit(job!(cpu_task(n)))?; // loop.run_in_executor(executor, cpu_bound_task)
+    log("main", "Main doing other things");
+    sleep(Duration::from_secs(1)).await;
+    let sum = awaitable.await.map_err(|e| e.to_string())?;
+    executor.shutdown(true, false).await;
+    Ok(sum)
+}
+
+/// Scenario 6's measurements: the same work on threads and on processes, each timed
+/// from creating the executor to its last result (so start-up counts, as it does for
+/// a program that makes its pool when it needs it). Threads are `None` where the page
+/// has none.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Comparison {
+    pub io_threads_ms: Option<f64>,
+    pub io_processes_ms: f64,
+    pub cpu_threads_ms: Option<f64>,
+    pub cpu_processes_ms: f64,
+}
+
+/// Scenario 6: `gets` blocking GETs of `url` at once, then the CPU loop over `n` split
+/// in two, each on a thread pool and on a process pool of that many workers.
+pub async fn choose_executor(url: &str, gets: usize, n: u64) -> Result<Comparison, ScenarioError> {
+    async fn timed<E: Executor>(executor: E, calls: Vec<Call<serde_json::Value>>) -> Result<f64, ScenarioError> {
+        let start = platform::now_ms();
+        let futures = calls.into_iter().map(|call| executor.submit(call)).collect::<Result<Vec<_>, _>>()?;
+        gather(futures).await.map_err(|e| e.to_string())?;
+        let ms = platform::now_ms() - start;
+        executor.shutdown(true, false).await;
+        Ok(ms)
+    }
+    let io = || (0..gets).map(|_| registry::call("http_get", vec![url.into()])).collect::<Vec<_>>();
+    let cpu = || {
+        let half = n / 2;
+        vec![registry::call("sum_sqrt_range", vec![0.into(), half.into()]), registry::call("sum_sqrt_range", vec![half.into(), n.into()])]
+    };
+    let threads = |workers| ThreadPoolExecutor::builder().max_workers(workers).build().ok();
+    let processes = |workers| ProcessPoolExecutor::builder().max_workers(workers).build();
+    let io_threads_ms = match threads(gets) {
+        Some(pool) => Some(timed(pool, io()).await?),
+        None => None,
+    };
+    let io_processes_ms = timed(processes(gets)?, io()).await?;
+    let cpu_threads_ms = match threads(2) {
+        Some(pool) => Some(timed(pool, cpu()).await?),
+        None => None,
+    };
+    let cpu_processes_ms = timed(processes(2)?, cpu()).await?;
+    let verdict = |t: Option<f64>, p: f64| match t {
+        Some(t) if t <= p => format!("threads {t:.0} ms, processes {p:.0} ms: threads win"),
+        Some(t) => format!("threads {t:.0} ms, processes {p:.0} ms: processes win"),
+        None => format!("processes {p:.0} ms (this page has no threads)"),
+    };
+    log("main", format!("blocking GET x{gets}: {}", verdict(io_threads_ms, io_processes_ms)));
+    log("main", format!("CPU loop in two halves: {}", verdict(cpu_threads_ms, cpu_processes_ms)));
+    Ok(Comparison { io_threads_ms, io_processes_ms, cpu_threads_ms, cpu_processes_ms })
 }
 
 /// What can stop a scenario: an executor refusing work, a wait, or a failed job.

@@ -37,6 +37,8 @@ use crate::sync::SpinLock;
 pub enum ExecutorError {
     /// `max_workers` was 0.
     NoWorkers,
+    /// `max_tasks_per_child` was 0.
+    NoTasksPerChild,
     /// `submit` after `shutdown`.
     Shutdown,
     /// Threads need a cross-origin isolated page; the reason names what is missing.
@@ -47,6 +49,7 @@ impl fmt::Display for ExecutorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExecutorError::NoWorkers => f.write_str("max_workers must be greater than 0"),
+            ExecutorError::NoTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
             ExecutorError::Shutdown => f.write_str("cannot schedule new futures after shutdown"),
             ExecutorError::ThreadsUnavailable(why) => {
                 write!(f, "ThreadPoolExecutor needs wasm threads, which this page lacks: {why}")
@@ -288,6 +291,15 @@ impl ThreadPoolExecutor {
     /// Workers started and not exited.
     pub fn workers_alive(&self) -> usize {
         self.pool.state.lock().alive()
+    }
+
+    /// The names of the workers started and not exited.
+    pub fn worker_names(&self) -> Vec<String> {
+        let state = self.pool.state.lock();
+        (0..state.workers.len())
+            .filter(|&k| !matches!(state.workers[k], Status::Exited))
+            .map(|k| format!("{}_{k}", self.pool.name))
+            .collect()
     }
 
     /// Schedules `job` and returns its future at once; never blocks the caller.

@@ -2,13 +2,19 @@
 // with camelCase names and Promises. Everything is loaded relative to this module, so
 // the site works from any path.
 
-const threadsBuild = new URL('../pkg/threads/web_executors.js', import.meta.url);
+const builds = {
+  threads: new URL('../pkg/threads/web_executors.js', import.meta.url),
+  plain: new URL('../pkg/plain/web_executors.js', import.meta.url),
+};
 
 let loading;
 
 /**
- * Loads the build this page can run and starts the default executor's workers.
- * Options: `workers`, the size of the default pool (default: the number of cores).
+ * Loads the build this page can run: the threaded one where the page is cross-origin
+ * isolated and wasm threads work, the plain one otherwise (then `threadsAvailable` is
+ * false and `whyNoThreads` says why). Starts the default executor's workers.
+ * Options: `workers`, the size of the default thread pool (default: the number of
+ * cores); `threads: false` to use the plain build even where threads would work.
  * Every call shares the first one's work and result, so any script may call it.
  */
 export function load(options) {
@@ -16,22 +22,49 @@ export function load(options) {
   return loading;
 }
 
-async function start({ workers = navigator.hardwareConcurrency || 2 } = {}) {
+/** Why this page cannot run wasm threads, or null if it can. */
+export function whyNoThreads() {
   if (!self.crossOriginIsolated) {
-    throw new Error(
-      'web-executors needs a cross-origin isolated page for its threads: serve it with ' +
-        '`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`',
+    return (
+      'the page is not cross-origin isolated; serve it with the headers ' +
+      '`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`'
     );
   }
-  const wx = await import(threadsBuild);
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    return 'this browser cannot share WebAssembly memory between workers';
+  }
+  return null;
+}
+
+async function start({ workers = navigator.hardwareConcurrency || 2, threads = true } = {}) {
+  const why = threads ? whyNoThreads() : 'the plain build was asked for (load({ threads: false }))';
+  const build = why ? 'plain' : 'threads';
+  const wx = await import(builds[build]);
   await wx.default();
-  await wx.initThreadPool(workers);
-  return api(wx, { build: 'threads', threadsAvailable: true });
+  // Process workers always run the plain build: they share nothing anyway.
+  wx.setProcessImage(builds.plain.href);
+  if (!why) await wx.initThreadPool(workers);
+  return api(wx, { build, threadsAvailable: !why, whyNoThreads: why });
 }
 
 function api(wx, about) {
-  class ThreadPoolExecutor extends wx.ThreadPoolExecutor {
-    /** `submit(name, ...args)`: a job by its registered name; await it for the result. */
+  /** Python's `ThreadPoolExecutor`: `new ThreadPoolExecutor({ maxWorkers: 3 })`. */
+  class ThreadPoolExecutor extends wx.Executor {
+    constructor(options) {
+      super('threads', options);
+    }
+    /** `submit(name, ...args)`: a registered job; await it for the result. */
+    submit(name, ...args) {
+      return this.submitJob(name, args);
+    }
+  }
+  /** Python's `ProcessPoolExecutor`: workers with no shared memory, on any page. */
+  class ProcessPoolExecutor extends wx.Executor {
+    constructor(options) {
+      super('processes', options);
+    }
     submit(name, ...args) {
       return this.submitJob(name, args);
     }
@@ -39,6 +72,7 @@ function api(wx, about) {
   return {
     ...about,
     ThreadPoolExecutor,
+    ProcessPoolExecutor,
     /** Python's `loop.run_in_executor(executor, fn, *args)`; `null` is the default executor. */
     runInExecutor: (executor, name, ...args) =>
       executor ? executor.submit(name, ...args) : wx.submitDefault(name, args),
@@ -49,6 +83,7 @@ function api(wx, about) {
     gather: wx.gather,
     records: wx.records,
     logLines: wx.logLines,
+    logLinesByProcess: wx.logLinesByProcess,
     logEntries: wx.logEntries,
     clearRecords: wx.clearRecords,
     jobNames: wx.jobNames,

@@ -3,12 +3,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use js_sys::{JsString, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::job::ByName;
+use crate::process_pool::{ProcessHandle, WorkerReport};
+use crate::process_worker::{self, Emit, Event, Sent};
 use crate::sync::SpinLock;
 
 #[wasm_bindgen]
@@ -20,12 +26,15 @@ extern "C" {
     static PERFORMANCE: web_sys::Performance;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &JsValue, ms: f64) -> JsValue;
+    /// A worker's `postMessage`, to its page.
+    #[wasm_bindgen(js_name = postMessage)]
+    fn post_message(message: &JsValue);
 }
 
-#[wasm_bindgen(module = "/www/thread-worker.js")]
+#[wasm_bindgen(module = "/www/workers.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = spawnWorker, catch)]
-    fn spawn_worker_js(
+    #[wasm_bindgen(js_name = spawnThread, catch)]
+    fn spawn_thread_js(
         glue_url: &JsString,
         module: &JsValue,
         memory: &JsValue,
@@ -33,6 +42,19 @@ extern "C" {
         entry: u32,
         on_exit: &JsValue,
     ) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = spawnProcess, catch)]
+    fn spawn_process_js(
+        glue_url: &JsString,
+        module: &JsValue,
+        pid: u32,
+        initializer: Option<String>,
+        on_report: &JsValue,
+    ) -> Result<ProcessWorker, JsValue>;
+    type ProcessWorker;
+    #[wasm_bindgen(method, structural)]
+    fn send(this: &ProcessWorker, batch: String);
+    #[wasm_bindgen(method, structural)]
+    fn terminate(this: &ProcessWorker);
     /// The names of the Web Workers this library started and has not yet seen end.
     #[wasm_bindgen(js_name = liveWorkers)]
     pub fn live_workers() -> Vec<String>;
@@ -81,7 +103,7 @@ pub fn spawn_worker(
     });
     GLUE_URL
         .with(|url| {
-            spawn_worker_js(url, &wasm_bindgen::module(), &wasm_bindgen::memory(), name, entry as u32, &on_exit)
+            spawn_thread_js(url, &wasm_bindgen::module(), &wasm_bindgen::memory(), name, entry as u32, &on_exit)
         })
         .map_err(|error| {
             // SAFETY: the worker was not created, so `entry` was never handed over.
@@ -90,7 +112,7 @@ pub fn spawn_worker(
         })
 }
 
-/// A worker's entry point, called by www/thread-worker.js with what `spawn_worker` made.
+/// A thread's entry point, called by www/workers.js with what `spawn_worker` made.
 #[wasm_bindgen(js_name = wxWorkerMain)]
 pub fn worker_main(entry: u32) {
     // SAFETY: `entry` is the `Box` leaked by `spawn_worker`, handed to exactly one worker.
@@ -161,4 +183,99 @@ pub fn blocking_get(url: &str) -> Result<crate::jobs::Fetched, String> {
     let status = request.status().map_err(|e| describe(&e))?;
     let body = request.response_text().map_err(|e| describe(&e))?.unwrap_or_default();
     Ok(crate::jobs::Fetched { status, length: body.len(), ms: now_ms() - started })
+}
+
+/// A note for the developer's console.
+pub fn console_note(message: &str) {
+    web_sys::console::info_1(&message.into());
+}
+
+/// The build process workers run (its glue's URL), when the page set one: the plain
+/// build, which needs no shared memory. Otherwise they run this module, each with
+/// memory of its own.
+static PROCESS_IMAGE: SpinLock<Option<String>> = SpinLock::new(None);
+
+/// Sets the build that process workers run: the URL of its wasm-bindgen glue.
+#[wasm_bindgen(js_name = setProcessImage)]
+pub fn set_process_image(glue_url: String) {
+    *PROCESS_IMAGE.lock() = Some(glue_url);
+}
+
+thread_local! {
+    /// The JS handles of this thread's process workers, by pid: the pool's handles
+    /// are plain data, as the pool may be shared across threads.
+    static PROCESSES: RefCell<HashMap<u32, ProcessWorker>> = RefCell::new(HashMap::new());
+}
+
+/// Starts a process worker `pid`; `report` hears its events and its death.
+pub(crate) fn spawn_process(
+    pid: u32,
+    initializer: Option<ByName>,
+    report: Box<dyn Fn(WorkerReport) + Send + Sync>,
+) -> Result<Arc<dyn ProcessHandle>, String> {
+    let report = AssertUnwindSafe(report);
+    let on_report = Closure::<dyn FnMut(Option<String>, Option<String>)>::new(
+        move |event: Option<String>, death: Option<String>| {
+            let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
+            match (event, death) {
+                (Some(json), _) => match serde_json::from_str(&json) {
+                    Ok(event) => report(Ok(event)),
+                    Err(e) => report(Err(format!("sent a message that is not an event: {e}"))),
+                },
+                (None, reason) => report(Err(reason.unwrap_or_else(|| "exited".into()))),
+            }
+        },
+    )
+    .into_js_value();
+    let initializer = initializer.map(|i| serde_json::to_string(&i).expect("calls serialise"));
+    let image = PROCESS_IMAGE.lock().clone();
+    let worker = match image {
+        Some(url) => spawn_process_js(&url.into(), &JsValue::NULL, pid, initializer, &on_report),
+        None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, &on_report)),
+    }
+    .map_err(|e| describe(&e))?;
+    PROCESSES.with(|p| p.borrow_mut().insert(pid, worker));
+    Ok(Arc::new(WebProcess { pid }))
+}
+
+struct WebProcess {
+    pid: u32,
+}
+
+impl ProcessHandle for WebProcess {
+    fn send(&self, batch: Vec<Sent>) {
+        let json = serde_json::to_string(&batch).expect("batches serialise");
+        PROCESSES.with(|p| p.borrow().get(&self.pid).map(|w| w.send(json)));
+    }
+
+    fn terminate(&self) {
+        if let Some(worker) = PROCESSES.with(|p| p.borrow_mut().remove(&self.pid)) {
+            worker.terminate();
+        }
+    }
+}
+
+/// A process worker's start, called by www/workers.js: reports ready (or why not).
+#[wasm_bindgen(js_name = wxProcessStart)]
+pub fn process_start(pid: u32, initializer: Option<String>) {
+    let initializer: Option<ByName> = initializer.and_then(|json| serde_json::from_str(&json).ok());
+    let emit: Emit = Arc::new(|event| post_event(&event));
+    post_event(&process_worker::start(pid, initializer.as_ref(), &emit));
+}
+
+/// Runs a batch sent to this process worker.
+#[wasm_bindgen(js_name = wxProcessRun)]
+pub fn process_run(batch: String) {
+    match serde_json::from_str(&batch) {
+        Ok(batch) => process_worker::run_batch(batch, &|event| post_event(&event)),
+        Err(e) => console_note(&format!("web-executors: a process worker got a batch it cannot read: {e}")),
+    }
+}
+
+fn post_event(event: &Event) {
+    let message = js_sys::Object::new();
+    let json = serde_json::to_string(event).expect("events serialise");
+    let _ = Reflect::set(&message, &"type".into(), &"wx-event".into());
+    let _ = Reflect::set(&message, &"event".into(), &json.into());
+    post_message(&message);
 }

@@ -16,12 +16,17 @@ async function freePort() {
   return port;
 }
 
-/** Starts the static server; resolves to `{ url, close }`. */
-export async function serveSite() {
+/**
+ * Starts the static server; resolves to `{ url, close }`. By default the site is
+ * cross-origin isolated (serve.json); `{ isolated: false }` serves it without the two
+ * headers, as most sites are.
+ */
+export async function serveSite({ isolated = true } = {}) {
   const port = await freePort();
+  const config = isolated ? 'serve.json' : 'tests/e2e/serve.no-isolation.json';
   const server = spawn(
     process.execPath,
-    ['node_modules/serve/build/main.js', '--no-clipboard', '--config', 'serve.json', '--listen', `tcp://127.0.0.1:${port}`, '.'],
+    ['node_modules/serve/build/main.js', '--no-clipboard', '--config', config, '--listen', `tcp://127.0.0.1:${port}`, '.'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,615 @@
+//! `ProcessPoolExecutor`: workers that share no memory with the program.
+//!
+//! A process worker is a Web Worker with a wasm instance of its own (on the host, a
+//! thread that shares nothing). Jobs cross as Python pickles them: a registered job's
+//! name and JSON arguments go in a message, a JSON result comes back.
+//!
+//! The pool lives with the submitter and pushes work to its workers in batches:
+//!
+//! ```text
+//!   spawn ──► STARTING ──Ready──► READY, idle ──send batch──► READY, busy
+//!                │                    ▲                          │
+//!                │                    └────── Done (all) ────────┘
+//!                ▼
+//!   EXITED: retired (max_tasks_per_child, shutdown), terminated (job timeout,
+//!   kill_worker) or died. A job the worker had begun fails with the reason; jobs it
+//!   had been sent but not begun go back to the front of the queue; a replacement is
+//!   started if work is left. A worker that never got ready is not replaced (it would
+//!   fail again): if none is left, the queued jobs fail instead of waiting forever.
+//! ```
+//!
+//! A batch is one call until a worker's calls prove fast; then as many as fill about
+//! 4 ms, so a burst of tiny jobs is not bound to one message round trip each.
+//! Every decision is a method of `State`, plain data tested without workers.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::combinators::MapResults;
+use crate::job::{ByName, Call, JobError, JobFuture, RemoteJob, new_remote_job};
+use crate::log;
+use crate::platform;
+use crate::process_worker::{Event, Outcome, Report, Sent};
+use crate::record::{self, JobRecord};
+use crate::sync::SpinLock;
+use crate::thread_pool::ExecutorError;
+
+/// Process ids for logs: the page is `log::MAIN_PID`, workers count up from it.
+static NEXT_PID: AtomicU32 = AtomicU32::new(log::MAIN_PID + 1);
+
+/// Numbers process pools in records: `ProcessPoolExecutor-0`, `-1`, ...
+static EXECUTOR_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Numbers `map`'s chunks: each call of `map` takes the next block of 2³² numbers.
+static NEXT_CHUNK: AtomicU64 = AtomicU64::new(0);
+
+/// Jobs sent to a worker in one message at most.
+const MAX_BATCH: usize = 64;
+/// A batch of fast calls holds about this much work.
+const BATCH_MS: f64 = 4.0;
+
+/// The platform's handle on one process worker.
+pub(crate) trait ProcessHandle: Send + Sync {
+    fn send(&self, batch: Vec<Sent>);
+    fn terminate(&self);
+}
+
+/// What a process worker reports to its pool: an event, or its death and why.
+pub(crate) type WorkerReport = Result<Event, String>;
+
+/// Configures a [`ProcessPoolExecutor`], like the Python constructor's arguments.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessBuilder {
+    max_workers: Option<usize>,
+    max_tasks_per_child: Option<usize>,
+    initializer: Option<ByName>,
+    job_timeout: Option<Duration>,
+    name: Option<String>,
+}
+
+impl ProcessBuilder {
+    /// At most this many workers; default the number of cores, as in Python.
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// A worker is retired and replaced after this many jobs.
+    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
+        self.max_tasks_per_child = Some(n);
+        self
+    }
+
+    /// A registered job each worker runs once as it starts (`initializer`, `initargs`).
+    pub fn initializer(mut self, name: &str, args: Vec<Value>) -> Self {
+        self.initializer = Some(ByName { name: name.to_owned(), args });
+        self
+    }
+
+    /// A job running longer than this has its worker terminated and fails as timed out.
+    pub fn job_timeout(mut self, timeout: Duration) -> Self {
+        self.job_timeout = Some(timeout);
+        self
+    }
+
+    /// The executor's name in records; default `ProcessPoolExecutor-{N}`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn build(self) -> Result<ProcessPoolExecutor, ExecutorError> {
+        let max_workers = self.max_workers.unwrap_or_else(platform::cpu_count);
+        if max_workers == 0 {
+            return Err(ExecutorError::NoWorkers);
+        }
+        if self.max_tasks_per_child == Some(0) {
+            return Err(ExecutorError::NoTasksPerChild);
+        }
+        let name = self.name.unwrap_or_else(|| {
+            format!("ProcessPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
+        });
+        Ok(ProcessPoolExecutor {
+            pool: Arc::new(Pool {
+                name: Arc::from(name),
+                limits: Limits {
+                    max_workers,
+                    max_tasks_per_child: self.max_tasks_per_child,
+                    job_timeout: self.job_timeout,
+                },
+                initializer: self.initializer,
+                state: SpinLock::new(State::default()),
+            }),
+        })
+    }
+}
+
+/// Python's `concurrent.futures.ProcessPoolExecutor`, on workers that share nothing.
+pub struct ProcessPoolExecutor {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    name: Arc<str>,
+    limits: Limits,
+    initializer: Option<ByName>,
+    state: SpinLock<State>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    max_workers: usize,
+    max_tasks_per_child: Option<usize>,
+    job_timeout: Option<Duration>,
+}
+
+/// A job waiting for, or sent to, a worker.
+struct Queued {
+    id: u64,
+    job: Arc<dyn RemoteJob>,
+    call: ByName,
+    /// Sent to a worker that died before it began: already RUNNING, so it is
+    /// reassigned rather than started again.
+    resent: bool,
+    /// `map`'s chunk: jobs of one chunk travel in one message.
+    chunk: Option<u64>,
+}
+
+impl Queued {
+    fn sent(&self) -> Sent {
+        Sent { id: self.id, name: self.call.name.clone(), args: self.call.args.clone() }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Jobs not yet sent to a worker, oldest first.
+    queue: VecDeque<Queued>,
+    /// Every worker started, by index.
+    workers: Vec<Proc>,
+    /// Set by `shutdown`: no new jobs; idle workers are let go once the queue is empty.
+    shutdown: bool,
+    /// Tasks waiting in `shutdown(wait = true)` for the last worker to go.
+    exit_waiters: Vec<Waker>,
+}
+
+struct Proc {
+    pid: u32,
+    name: Arc<str>,
+    status: Status,
+    /// The platform's handle, once the worker was created.
+    handle: Option<Arc<dyn ProcessHandle>>,
+    /// Jobs sent and not yet reported done, in the order sent.
+    in_flight: VecDeque<Queued>,
+    /// The job the worker said it began, until it reports it done.
+    running: Option<u64>,
+    /// Jobs it has finished, for `max_tasks_per_child`.
+    finished: usize,
+    /// How long its jobs take, smoothed: sizes its batches.
+    typical_ms: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Status {
+    Starting,
+    Ready,
+    Exited,
+}
+
+/// What a state change leaves to do once the lock is released.
+enum Action {
+    Spawn(usize, u32),
+    Send(Arc<dyn ProcessHandle>, Vec<Sent>),
+    Terminate(Arc<dyn ProcessHandle>),
+    /// Arm the job timeout for job `id` on worker `k` (whose pid is checked on firing).
+    Timer { k: usize, pid: u32, id: u64 },
+    Settle(Report, Arc<dyn RemoteJob>, Arc<str>),
+    MarkStarted(Arc<dyn RemoteJob>, f64),
+    Fail(Arc<dyn RemoteJob>, JobError),
+    Cancel(Arc<dyn RemoteJob>),
+    Wake(Vec<Waker>),
+    Log(log::LogLine),
+}
+
+impl State {
+    fn alive(&self) -> usize {
+        self.workers.iter().filter(|p| p.status != Status::Exited).count()
+    }
+
+    fn submit(&mut self, queued: Queued, limits: &Limits) -> Result<Vec<Action>, Queued> {
+        if self.shutdown {
+            return Err(queued);
+        }
+        self.queue.push_back(queued);
+        Ok(self.dispatch(limits))
+    }
+
+    /// Feeds idle workers from the queue, starts workers while jobs outnumber the ones
+    /// starting (Python starts one when none is idle), and lets idle workers go after
+    /// shutdown.
+    fn dispatch(&mut self, limits: &Limits) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let idle: Vec<usize> = (0..self.workers.len()).filter(|&k| self.is_idle(k)).collect();
+        for (i, &k) in idle.iter().enumerate() {
+            if self.queue.is_empty() {
+                break;
+            }
+            // A fair share for each idle worker left, so one worker does not take all.
+            let share = self.queue.len().div_ceil(idle.len() - i);
+            let size = self.batch_size(k, limits).min(share);
+            let proc = &mut self.workers[k];
+            let mut batch = Vec::new();
+            let mut chunk = None;
+            while batch.len() < size || chunk.is_some_and(|c| self.queue.front().is_some_and(|q| q.chunk == Some(c))) {
+                let Some(queued) = self.queue.pop_front() else { break };
+                chunk = queued.chunk;
+                if queued.resent {
+                    queued.job.reassign(&proc.name);
+                } else if !queued.job.set_running(&proc.name) {
+                    continue; // cancelled while queued
+                }
+                batch.push(queued.sent());
+                proc.in_flight.push_back(queued);
+            }
+            if let (false, Some(handle)) = (batch.is_empty(), &proc.handle) {
+                actions.push(Action::Send(handle.clone(), batch));
+            }
+        }
+        let starting = self.workers.iter().filter(|p| p.status == Status::Starting).count();
+        let mut wanted = self.queue.len().saturating_sub(starting);
+        while wanted > 0 && self.alive() < limits.max_workers {
+            let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+            self.workers.push(Proc {
+                pid,
+                name: Arc::from(pid.to_string()),
+                status: Status::Starting,
+                handle: None,
+                in_flight: VecDeque::new(),
+                running: None,
+                finished: 0,
+                typical_ms: None,
+            });
+            actions.push(Action::Spawn(self.workers.len() - 1, pid));
+            wanted -= 1;
+        }
+        if self.shutdown && self.queue.is_empty() {
+            for k in 0..self.workers.len() {
+                if self.is_idle(k) {
+                    actions.extend(self.let_go(k));
+                }
+            }
+        }
+        actions
+    }
+
+    fn is_idle(&self, k: usize) -> bool {
+        let proc = &self.workers[k];
+        proc.status == Status::Ready && proc.handle.is_some() && proc.in_flight.is_empty()
+    }
+
+    fn batch_size(&self, k: usize, limits: &Limits) -> usize {
+        let proc = &self.workers[k];
+        // With a job timeout every job is sent alone, so that its start is reported.
+        let mut size = match (limits.job_timeout, proc.typical_ms) {
+            (None, Some(ms)) => ((BATCH_MS / ms.max(0.001)) as usize).clamp(1, MAX_BATCH),
+            _ => 1,
+        };
+        if let Some(max) = limits.max_tasks_per_child {
+            size = size.min(max.saturating_sub(proc.finished).max(1));
+        }
+        size
+    }
+
+    /// Retires worker `k`: terminated, and shutdown waiters woken if it was the last.
+    fn let_go(&mut self, k: usize) -> Vec<Action> {
+        let proc = &mut self.workers[k];
+        proc.status = Status::Exited;
+        let mut actions: Vec<Action> = proc.handle.take().map(Action::Terminate).into_iter().collect();
+        if self.alive() == 0 {
+            actions.push(Action::Wake(std::mem::take(&mut self.exit_waiters)));
+        }
+        actions
+    }
+
+    /// Worker `k` (if still the one with `pid`) reported `report`.
+    fn on_report(&mut self, k: usize, pid: u32, report: WorkerReport, limits: &Limits) -> Vec<Action> {
+        let proc = &mut self.workers[k];
+        if proc.pid != pid || proc.status == Status::Exited {
+            return Vec::new(); // from a worker already let go
+        }
+        match report {
+            Ok(Event::Ready) => {
+                proc.status = Status::Ready;
+                self.dispatch(limits)
+            }
+            Ok(Event::Failed(reason)) | Err(reason) => self.died(k, reason, None, limits),
+            Ok(Event::Started { id, at }) => {
+                proc.running = Some(id);
+                let mut actions = Vec::new();
+                if let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) {
+                    actions.push(Action::MarkStarted(queued.job.clone(), at));
+                    if limits.job_timeout.is_some() {
+                        actions.push(Action::Timer { k, pid, id });
+                    }
+                }
+                actions
+            }
+            Ok(Event::Done(reports)) => {
+                let mut actions = Vec::new();
+                for report in reports {
+                    let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) else { continue };
+                    let queued = proc.in_flight.remove(i).expect("found");
+                    if proc.running == Some(report.id) {
+                        proc.running = None;
+                    }
+                    proc.finished += 1;
+                    let ms = report.finished - report.started;
+                    proc.typical_ms = Some(proc.typical_ms.map_or(ms, |t| 0.8 * t + 0.2 * ms));
+                    actions.push(Action::Settle(report, queued.job, proc.name.clone()));
+                }
+                let retire = limits.max_tasks_per_child.is_some_and(|max| proc.finished >= max);
+                if retire && proc.in_flight.is_empty() {
+                    actions.extend(self.let_go(k));
+                }
+                actions.extend(self.dispatch(limits));
+                actions
+            }
+            Ok(Event::Log(line)) => vec![Action::Log(line)],
+        }
+    }
+
+    /// Worker `k` is gone: the job it had begun fails (`begun_error`, or as a death),
+    /// the ones it had not begun go back to the front of the queue.
+    fn died(&mut self, k: usize, reason: String, begun_error: Option<JobError>, limits: &Limits) -> Vec<Action> {
+        let proc = &mut self.workers[k];
+        let never_ready = proc.status == Status::Starting;
+        proc.status = Status::Exited;
+        let mut actions: Vec<Action> = proc.handle.take().map(Action::Terminate).into_iter().collect();
+        let running = proc.running.take();
+        let worker = proc.name.clone();
+        for queued in std::mem::take(&mut proc.in_flight).into_iter().rev() {
+            if Some(queued.id) == running {
+                let error = begun_error.clone().unwrap_or_else(|| JobError::WorkerDied {
+                    job: queued.job.label().to_owned(),
+                    worker: worker.clone(),
+                    reason: reason.clone(),
+                });
+                actions.push(Action::Fail(queued.job, error));
+            } else {
+                self.queue.push_front(Queued { resent: true, chunk: None, ..queued });
+            }
+        }
+        if never_ready && self.alive() == 0 {
+            for queued in self.queue.drain(..) {
+                let job = queued.job.label().to_owned();
+                actions.push(Action::Fail(queued.job, JobError::NoWorker { job, reason: reason.clone() }));
+            }
+        }
+        if !never_ready {
+            actions.extend(self.dispatch(limits));
+        }
+        if self.alive() == 0 && self.queue.is_empty() {
+            actions.push(Action::Wake(std::mem::take(&mut self.exit_waiters)));
+        }
+        actions
+    }
+
+    /// The job timeout of job `id` on worker `k` fired.
+    fn timed_out(&mut self, k: usize, pid: u32, id: u64, limits: &Limits) -> Vec<Action> {
+        let Some(after) = limits.job_timeout else { return Vec::new() };
+        let proc = &self.workers[k];
+        if proc.pid != pid || proc.status == Status::Exited || proc.running != Some(id) {
+            return Vec::new(); // it finished in time
+        }
+        let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) else { return Vec::new() };
+        let error = JobError::TimedOut {
+            job: queued.job.label().to_owned(),
+            worker: proc.name.clone(),
+            after_ms: after.as_secs_f64() * 1000.0,
+        };
+        self.died(k, format!("terminated: job {id} timed out"), Some(error), limits)
+    }
+
+    fn shutdown(&mut self, cancel_futures: bool, limits: &Limits) -> Vec<Action> {
+        self.shutdown = true;
+        let mut actions: Vec<Action> = if cancel_futures {
+            self.queue.drain(..).filter(|q| !q.resent).map(|q| Action::Cancel(q.job)).collect()
+        } else {
+            Vec::new()
+        };
+        actions.extend(self.dispatch(limits));
+        if self.alive() == 0 {
+            actions.push(Action::Wake(std::mem::take(&mut self.exit_waiters)));
+        }
+        actions
+    }
+}
+
+impl ProcessPoolExecutor {
+    /// A pool with Python's defaults; see [`ProcessBuilder`] for the options.
+    pub fn new() -> Result<Self, ExecutorError> {
+        ProcessBuilder::default().build()
+    }
+
+    pub fn builder() -> ProcessBuilder {
+        ProcessBuilder::default()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.pool.name
+    }
+
+    pub fn max_workers(&self) -> usize {
+        self.pool.limits.max_workers
+    }
+
+    /// Workers started and not yet gone.
+    pub fn workers_alive(&self) -> usize {
+        self.pool.state.lock().alive()
+    }
+
+    /// The process ids of the workers alive.
+    pub fn worker_pids(&self) -> Vec<u32> {
+        let state = self.pool.state.lock();
+        state.workers.iter().filter(|p| p.status != Status::Exited).map(|p| p.pid).collect()
+    }
+
+    /// Schedules a registered job; its result comes back as JSON and is read as `T`.
+    pub fn submit<T: DeserializeOwned + Send + 'static>(&self, call: Call<T>) -> Result<JobFuture<T>, ExecutorError> {
+        self.submit_in_chunk(call, None)
+    }
+
+    /// Python's `executor.map(fn, items, chunksize)`: `f` makes each item's call, and
+    /// every `chunksize` calls travel to a worker in one message. Results come back in
+    /// the order of `items`.
+    pub fn map<A, T: DeserializeOwned + Send + 'static>(
+        &self,
+        f: impl Fn(A) -> Call<T>,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<MapResults<T>, ExecutorError> {
+        let chunksize = chunksize.max(1);
+        let base = NEXT_CHUNK.fetch_add(1 << 32, Ordering::Relaxed);
+        let futures = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let chunk = (chunksize > 1).then_some(base + (i / chunksize) as u64);
+                self.submit_in_chunk(f(item), chunk)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(MapResults::new(futures))
+    }
+
+    fn submit_in_chunk<T: DeserializeOwned + Send + 'static>(&self, call: Call<T>, chunk: Option<u64>) -> Result<JobFuture<T>, ExecutorError> {
+        let (future, job) = new_remote_job(&call, &self.pool.name);
+        let Some(by_name) = call.by_name else {
+            job.fail(JobError::NotByName { job: call.label });
+            return Ok(future);
+        };
+        let queued = Queued { id: future.id(), job, call: by_name, resent: false, chunk };
+        let submitted = self.pool.state.lock().submit(queued, &self.pool.limits);
+        match submitted {
+            Ok(actions) => {
+                Pool::perform(&self.pool, actions);
+                Ok(future)
+            }
+            Err(queued) => {
+                queued.job.cancel();
+                Err(ExecutorError::Shutdown)
+            }
+        }
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)`: takes effect at once; the returned
+    /// future resolves when every worker is gone (at once if `wait` is false).
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
+        let actions = self.pool.state.lock().shutdown(cancel_futures, &self.pool.limits);
+        Pool::perform(&self.pool, actions);
+        let pool = self.pool.clone();
+        std::future::poll_fn(move |cx| {
+            let mut state = pool.state.lock();
+            if !wait || state.alive() == 0 {
+                Poll::Ready(())
+            } else {
+                state.exit_waiters.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Terminates the worker `pid` as the system's `kill` would: the job it was
+    /// running fails, the rest of its work goes to other workers. For fault drills.
+    pub fn kill_worker(&self, pid: u32) -> bool {
+        let mut state = self.pool.state.lock();
+        let Some(k) = state.workers.iter().position(|p| p.pid == pid && p.status != Status::Exited) else {
+            return false;
+        };
+        let actions = state.died(k, "terminated by kill_worker".into(), None, &self.pool.limits);
+        drop(state);
+        Pool::perform(&self.pool, actions);
+        true
+    }
+
+    /// This executor's job records, in submission order.
+    pub fn records(&self) -> Vec<JobRecord> {
+        record::records_of(&self.pool.name)
+    }
+}
+
+impl Drop for ProcessPoolExecutor {
+    /// As Python's `shutdown(wait=False)`: queued jobs still run, then workers go.
+    fn drop(&mut self) {
+        drop(self.shutdown(false, false));
+    }
+}
+
+impl Pool {
+    fn perform(pool: &Arc<Pool>, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Spawn(k, pid) => Pool::spawn(pool, k, pid),
+                Action::Send(handle, batch) => handle.send(batch),
+                Action::Terminate(handle) => handle.terminate(),
+                Action::Timer { k, pid, id } => {
+                    let Some(after) = pool.limits.job_timeout else { continue };
+                    let pool = pool.clone();
+                    platform::start_timer(after, Box::new(move || {
+                        let actions = pool.state.lock().timed_out(k, pid, id, &pool.limits);
+                        Pool::perform(&pool, actions);
+                    }));
+                }
+                Action::Settle(report, job, worker) => settle(report, &*job, &worker),
+                Action::MarkStarted(job, at) => job.mark_started(at),
+                Action::Fail(job, error) => job.fail(error),
+                Action::Cancel(job) => {
+                    job.cancel();
+                }
+                Action::Wake(waiters) => waiters.into_iter().for_each(Waker::wake),
+                Action::Log(line) => log::append(line),
+            }
+        }
+    }
+
+    fn spawn(pool: &Arc<Pool>, k: usize, pid: u32) {
+        let for_reports = pool.clone();
+        let spawned = platform::spawn_process(
+            pid,
+            pool.initializer.clone(),
+            Box::new(move |report| {
+                let actions = for_reports.state.lock().on_report(k, pid, report, &for_reports.limits);
+                Pool::perform(&for_reports, actions);
+            }),
+        );
+        let actions = {
+            let mut state = pool.state.lock();
+            match spawned {
+                Ok(handle) if state.workers[k].status != Status::Exited => {
+                    state.workers[k].handle = Some(handle);
+                    state.dispatch(&pool.limits)
+                }
+                Ok(handle) => vec![Action::Terminate(handle)],
+                Err(reason) => state.died(k, reason, None, &pool.limits),
+            }
+        };
+        Pool::perform(pool, actions);
+    }
+}
+
+/// Settles a job from a worker's report.
+fn settle(report: Report, job: &dyn RemoteJob, worker: &Arc<str>) {
+    let label = || job.label().to_owned();
+    let outcome = match report.outcome {
+        Outcome::Ok(value) => Ok(value),
+        Outcome::Failed(message) => Err(JobError::Failed { job: label(), message }),
+        Outcome::Panicked(message) => Err(JobError::Panicked { job: label(), worker: worker.clone(), message }),
+    };
+    job.settle_report(outcome, report.started, report.finished);
+}

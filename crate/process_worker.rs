@@ -1,0 +1,109 @@
+//! The inside of a process worker: it runs the calls it is sent, by registered name,
+//! and reports back in messages. The browser's process workers (a Web Worker with a
+//! wasm instance of its own) and the host's stand-in (a thread that shares nothing)
+//! both run this.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::job::{ByName, call_label, catch_panic};
+use crate::log::{self, LogLine};
+use crate::platform;
+use crate::registry;
+
+/// A call sent to a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sent {
+    pub id: u64,
+    pub name: String,
+    pub args: Vec<Value>,
+}
+
+/// What a worker tells the pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// Started, initializer run: send work.
+    Ready,
+    /// Could not start (the initializer failed).
+    Failed(String),
+    /// Began a call that may take a while.
+    Started { id: u64, at: f64 },
+    /// Calls finished, in the order they ran.
+    Done(Vec<Report>),
+    /// A line a call logged, sent as it happens.
+    Log(LogLine),
+}
+
+/// One finished call, with the times it ran and what it logged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: u64,
+    pub outcome: Outcome,
+    pub started: f64,
+    pub finished: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Ok(Value),
+    /// The job returned an error (bad arguments, an unknown name, a failed GET).
+    Failed(String),
+    Panicked(String),
+}
+
+/// What a worker sends its pool with.
+pub type Emit = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Sets the worker up: its process id and log lines to the pool, then Python's
+/// `initializer`. Returns the event that says whether it is ready.
+pub fn start(pid: u32, initializer: Option<&ByName>, emit: &Emit) -> Event {
+    let to_pool = emit.clone();
+    log::become_process(pid, Box::new(move |line| to_pool(Event::Log(line))));
+    let Some(init) = initializer else { return Event::Ready };
+    match run(init.name.as_str(), init.args.clone()) {
+        Outcome::Ok(_) => Event::Ready,
+        Outcome::Failed(message) | Outcome::Panicked(message) => {
+            Event::Failed(format!("its initializer {} failed: {message}", call_label(&init.name, &init.args)))
+        }
+    }
+}
+
+fn run(name: &str, args: Vec<Value>) -> Outcome {
+    match catch_panic(|| registry::run(name, args)) {
+        Ok(Ok(value)) => Outcome::Ok(value),
+        Ok(Err(message)) => Outcome::Failed(message),
+        Err(message) => Outcome::Panicked(message),
+    }
+}
+
+/// A call that took this long is worth reporting at once.
+const SLOW_MS: f64 = 1.0;
+/// Fast calls' results are sent at least this often.
+const FLUSH_MS: f64 = 4.0;
+
+/// Runs a batch in order. Its start is reported when a call may take a while (the
+/// first of the batch, or one after a slow call); results go back at once after a slow
+/// call, and otherwise every few milliseconds, so a burst of tiny calls costs a
+/// message per few hundred calls rather than one each.
+pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
+    let mut done = Vec::new();
+    let mut last_flush = platform::now_ms();
+    let mut after_slow = true;
+    for Sent { id, name, args } in batch {
+        let started = platform::now_ms();
+        if after_slow {
+            emit(Event::Started { id, at: started });
+        }
+        let outcome = run(&name, args);
+        let finished = platform::now_ms();
+        done.push(Report { id, outcome, started, finished });
+        after_slow = finished - started >= SLOW_MS;
+        if after_slow || finished - last_flush >= FLUSH_MS {
+            emit(Event::Done(std::mem::take(&mut done)));
+            last_flush = finished;
+        }
+    }
+    if !done.is_empty() {
+        emit(Event::Done(done));
+    }
+}
