@@ -207,6 +207,8 @@ struct Inner<T> {
     result: Option<Result<T, JobError>>,
     /// What the record shows of the result or error, kept after `result` is taken.
     result_text: Option<String>,
+    /// What the job said of how it ran (see [`note`]).
+    note: Option<String>,
     error_text: Option<String>,
     /// Tasks to wake when the job starts or settles.
     wakers: Vec<Waker>,
@@ -237,6 +239,7 @@ impl<T: Send + 'static> Job<T> {
                 finished: None,
                 result: None,
                 result_text: None,
+                note: None,
                 error_text: None,
                 wakers: Vec::new(),
             }),
@@ -292,6 +295,7 @@ impl<T: Send + 'static> Recorded for Job<T> {
             finished: inner.finished,
             result: inner.result_text.clone(),
             error: inner.error_text.clone(),
+            note: inner.note.clone(),
         }
     }
 }
@@ -333,8 +337,8 @@ impl<T: Send + 'static> JobControl for Job<T> {
 
 /// What a process pool needs of a job: it runs elsewhere and comes back as JSON.
 pub(crate) trait RemoteJob: JobControl {
-    /// Settles from a worker's report, with the times it measured.
-    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64);
+    /// Settles from a worker's report, with the times it measured and its note.
+    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64, note: Option<String>);
     /// A worker began it at `at` (its record's start, which dispatch set roughly).
     fn mark_started(&self, at: f64);
     /// It goes to `worker` again after the one it was sent to died before starting it.
@@ -342,7 +346,8 @@ pub(crate) trait RemoteJob: JobControl {
 }
 
 impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
-    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64) {
+    fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64, note: Option<String>) {
+        self.inner.lock().note = note;
         let result = outcome.and_then(|value| {
             serde_json::from_value(value.clone()).map_err(|e| JobError::Failed {
                 job: self.label.clone(),
@@ -389,6 +394,21 @@ impl WorkItem {
     }
 }
 
+thread_local! {
+    static NOTE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Lets the running job say how it ran, for its record: `blocks` says whether it
+/// slept or had to spin.
+pub fn note(text: impl Into<String>) {
+    NOTE.with(|n| *n.borrow_mut() = Some(text.into()));
+}
+
+/// Takes what the job that just ran noted.
+pub(crate) fn take_note() -> Option<String> {
+    NOTE.with(|n| n.borrow_mut().take())
+}
+
 /// Runs `f`, turning a panic into its message. Panics unwind on the host and in the
 /// browser alike (wasm exception handling), so the worker lives on.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
@@ -413,7 +433,9 @@ pub(crate) fn new_job<T: Send + 'static>(
         job: job.clone(),
         run: Box::new(move |worker, before_settle| {
             let job = || for_worker.label.clone();
-            let result = match catch_panic(run) {
+            let ran = catch_panic(run);
+            for_worker.inner.lock().note = take_note();
+            let result = match ran {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(message)) => Err(JobError::Failed { job: job(), message }),
                 Err(message) => Err(JobError::Panicked { job: job(), worker: worker.clone(), message }),

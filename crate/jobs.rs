@@ -17,7 +17,8 @@ pub fn blocks(n: u64) -> u64 {
 pub fn blocks_for(n: u64, ms: u64) -> u64 {
     let logger = format!("blocks({n})");
     log(&logger, "running");
-    platform::block_for(Duration::from_millis(ms));
+    let how = platform::block_for(Duration::from_millis(ms));
+    crate::job::note(format!("blocked {ms} ms by {how}"));
     log(&logger, "done");
     n * n
 }
@@ -78,4 +79,11 @@ pub fn noop() {}
 /// A job that panics with `message`: for showing what a failed job looks like.
 pub fn panics(message: String) {
     panic!("{message}")
+}
+
+/// A job that traps (not a panic: the wasm instance stops), which ends its worker:
+/// for fault drills.
+#[cfg(target_arch = "wasm32")]
+pub fn traps() {
+    core::arch::wasm32::unreachable()
 }

@@ -611,5 +611,5 @@ fn settle(report: Report, job: &dyn RemoteJob, worker: &Arc<str>) {
         Outcome::Failed(message) => Err(JobError::Failed { job: label(), message }),
         Outcome::Panicked(message) => Err(JobError::Panicked { job: label(), worker: worker.clone(), message }),
     };
-    job.settle_report(outcome, report.started, report.finished);
+    job.settle_report(outcome, report.started, report.finished, report.note);
 }

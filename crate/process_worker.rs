@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::job::{ByName, call_label, catch_panic};
+use crate::job::{ByName, call_label, catch_panic, take_note};
 use crate::log::{self, LogLine};
 use crate::platform;
 use crate::registry;
@@ -41,6 +41,7 @@ pub struct Report {
     pub outcome: Outcome,
     pub started: f64,
     pub finished: f64,
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,7 +97,7 @@ pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
         }
         let outcome = run(&name, args);
         let finished = platform::now_ms();
-        done.push(Report { id, outcome, started, finished });
+        done.push(Report { id, outcome, started, finished, note: take_note() });
         after_slow = finished - started >= SLOW_MS;
         if after_slow || finished - last_flush >= FLUSH_MS {
             emit(Event::Done(std::mem::take(&mut done)));

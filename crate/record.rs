@@ -41,6 +41,8 @@ pub struct JobRecord {
     pub result: Option<String>,
     /// The error of a failed or cancelled job.
     pub error: Option<String>,
+    /// What the job said of how it ran: `blocked 100 ms by sleeping`.
+    pub note: Option<String>,
 }
 
 /// Anything that can report its record: a job of any result type.

@@ -55,6 +55,8 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     r.add_fallible("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
     r.add("noop", "", |[]: [u8; 0]| jobs::noop());
     r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
+    #[cfg(target_arch = "wasm32")]
+    r.add("traps", "", |[]: [u8; 0]| jobs::traps());
     r
 });
 

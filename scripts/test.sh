@@ -14,10 +14,10 @@ step "host: cargo test"
 cargo test
 
 step "Chrome: wasm-pack test (threaded build, Web Workers)"
-wasm-pack test --headless --chrome -- --test web
+wasm-pack test --headless --chrome -- --test web --test web_processes
 
 step "Firefox: wasm-pack test (threaded build, Web Workers)"
-wasm-pack test --headless --firefox -- --test web
+wasm-pack test --headless --firefox -- --test web --test web_processes
 
 step "the served page: end-to-end in Chromium"
 bash scripts/build.sh

@@ -33,6 +33,7 @@ fn scenario_1_six_blocking_squares_on_three_workers_in_two_waves() {
     let workers: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();
     assert_eq!(workers.len(), 3, "{workers:?}");
     assert!(workers.iter().all(|w| w.starts_with("scenario1_")));
+    assert_eq!(records[0].note.as_deref(), Some("blocked 100 ms by sleeping"));
     let first_finish = records[..3].iter().map(|r| r.finished.unwrap()).fold(f64::INFINITY, f64::min);
     for late in &records[3..] {
         assert!(late.started.unwrap() >= first_finish, "{} started before any of 0-2 finished", late.label);

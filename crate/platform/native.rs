@@ -55,9 +55,10 @@ pub fn start_timer(duration: Duration, fire: Box<dyn FnOnce() + Send>) {
     });
 }
 
-/// Blocks the calling thread for `duration` (the jobs' `time.sleep`).
-pub fn block_for(duration: Duration) {
-    std::thread::sleep(duration)
+/// Blocks the calling thread for `duration` (the jobs' `time.sleep`); says how.
+pub fn block_for(duration: Duration) -> &'static str {
+    std::thread::sleep(duration);
+    "sleeping"
 }
 
 /// Runs `future` on a thread of its own: the host's stand-in for the page's main loop.

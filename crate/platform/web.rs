@@ -141,16 +141,23 @@ thread_local! {
     static ON_MAIN_THREAD: bool = Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false);
 }
 
-/// Blocks the calling thread for `duration`, as `time.sleep`. A worker sleeps on an
-/// atomic; the main thread may not wait, so there (and in a build without shared
-/// memory) it spins, which is the freeze a blocking call on the main thread causes.
-pub fn block_for(duration: Duration) {
+/// Blocks the calling thread for `duration`, as `time.sleep`, and says how. A worker
+/// sleeps on an atomic; the main thread may not wait, and a build without shared
+/// memory has no atomic to wait on, so there it spins: the freeze a blocking call on
+/// the main thread causes, or a process worker kept busy for the time asked.
+pub fn block_for(duration: Duration) -> &'static str {
     if cfg!(target_feature = "atomics") && !ON_MAIN_THREAD.with(|m| *m) {
         std::thread::sleep(duration);
+        "sleeping"
     } else {
         let end = now_ms() + duration.as_secs_f64() * 1000.0;
         while now_ms() < end {
             std::hint::spin_loop();
+        }
+        if cfg!(target_feature = "atomics") {
+            "spinning (the main thread may not wait)"
+        } else {
+            "spinning (no shared memory to sleep on)"
         }
     }
 }
