@@ -68,3 +68,63 @@ export async function openPage(browser, url) {
   await page.goto(url);
   return page;
 }
+
+/**
+ * Debian's Firefox through geckodriver, with the one call the tests need:
+ * `evaluate(fn, arg)` runs `fn(arg)` in the page and resolves to its (JSON) result,
+ * as Playwright's `page.evaluate` does. (Playwright drives only its own Firefox build.)
+ */
+export async function openFirefoxPage(url) {
+  const port = await freePort();
+  const driver = spawn(process.env.GECKODRIVER ?? `${process.env.HOME}/.cargo/bin/geckodriver`, ['--port', String(port), '--host', '127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, path, body) => {
+    const response = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    const { value } = await response.json();
+    if (value?.error) throw new Error(`${value.error}: ${value.message}`);
+    return value;
+  };
+  for (let i = 0; ; i++) {
+    try {
+      await call('GET', '/status');
+      break;
+    } catch (error) {
+      if (i > 100) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const { sessionId } = await call('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        browserName: 'firefox',
+        'moz:firefoxOptions': {
+          binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+          args: ['-headless'],
+          prefs: { 'network.connectivity-service.enabled': false, 'app.update.enabled': false },
+        },
+      },
+    },
+  });
+  const session = `/session/${sessionId}`;
+  await call('POST', `${session}/timeouts`, { script: 120_000, pageLoad: 60_000 });
+  await call('POST', `${session}/url`, { url });
+  return {
+    async evaluate(fn, arg) {
+      const script = `const done = arguments[1];
+        Promise.resolve((${fn})(arguments[0])).then((ok) => done({ ok }), (e) => done({ error: String(e?.message ?? e) }));`;
+      const { ok, error } = await call('POST', `${session}/execute/async`, { script, args: [arg ?? null] });
+      if (error !== undefined) throw new Error(error);
+      return ok;
+    },
+    async close() {
+      await call('DELETE', session).catch(() => {});
+      driver.kill();
+    },
+  };
+}
