@@ -6,58 +6,119 @@ import { launchChromium, openPage, serveSite } from '../tests/e2e/harness.mjs';
 
 const N = 50_000_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const TRIPS = Number(process.env.BENCH_TRIPS ?? 300);
+const BURST = Number(process.env.BENCH_BURST ?? 100_000);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs) => Math.max(...xs) - Math.min(...xs);
+
+// Runs in the page.
+async function measure({ N, ROUNDS, TRIPS, BURST }) {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const time = async (f) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const repeat = async (n, f) => {
+    const xs = [];
+    for (let i = 0; i < n; i++) xs.push(await time(f));
+    return xs;
+  };
+  const echo = new Worker('/bench/echo-worker.js');
+  const echoOnce = () => new Promise((resolve) => ((echo.onmessage = resolve), echo.postMessage(0)));
+  const echoBurst = (n) =>
+    new Promise((resolve) => {
+      let got = 0;
+      echo.onmessage = () => ++got === n && resolve();
+      for (let i = 0; i < n; i++) echo.postMessage(i);
+    });
+  const burst = (pool, n) => wx.gather(Array.from({ length: n }, () => pool.submit('noop')));
+
+  // Workers are started (and warm) before timing: the executors are what is measured.
+  const threads = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
+  const processes = new wx.ProcessPoolExecutor({ maxWorkers: 2 });
+  const one = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
+  await Promise.all([echoOnce(), burst(threads, 2), burst(processes, 2), one.submit('noop'), wx.toThread('noop')]);
+
+  const figures = {
+    roundTrip: {
+      'raw postMessage echo Worker': await repeat(TRIPS, echoOnce),
+      'ThreadPoolExecutor (2 workers)': await repeat(TRIPS, () => threads.submit('noop')),
+      'ProcessPoolExecutor (2 workers)': await repeat(TRIPS, () => processes.submit('noop')),
+    },
+    burst: {},
+    cpu: { 'CPU loop, 1 worker (one job)': [], 'CPU loop, 2 workers (two jobs of half)': [], 'CPU loop, rayon on the default pool of 2': [] },
+  };
+  for (const [name, run] of [
+    ['raw postMessage echo Worker', () => echoBurst(BURST)],
+    ['ThreadPoolExecutor (2 workers)', () => burst(threads, BURST)],
+    ['ProcessPoolExecutor (2 workers)', () => burst(processes, BURST)],
+  ]) {
+    figures.burst[name] = [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      wx.clearRecords();
+      figures.burst[name].push(await time(run));
+    }
+  }
+  wx.clearRecords();
+  for (let i = 0; i < ROUNDS; i++) {
+    figures.cpu['CPU loop, 1 worker (one job)'].push(await time(() => one.submit('sum_sqrt', N)));
+    figures.cpu['CPU loop, 2 workers (two jobs of half)'].push(
+      await time(() => wx.gather([threads.submit('sum_sqrt_range', 0, N / 2), threads.submit('sum_sqrt_range', N / 2, N)])),
+    );
+    figures.cpu['CPU loop, rayon on the default pool of 2'].push(await time(() => wx.toThread('par_sum_sqrt', N)));
+  }
+  await Promise.all([threads.shutdown(), processes.shutdown(), one.shutdown()]);
+  echo.terminate();
+  return figures;
+}
 
 const site = await serveSite();
 const browser = await launchChromium();
 try {
   const page = await openPage(browser, `${site.url}/index.html`);
-  const figures = await page.evaluate(
-    async ({ N, ROUNDS }) => {
-      const { load } = await import('/www/web-executors.js');
-      const wx = await load();
-      const time = async (f) => {
-        const t0 = performance.now();
-        await f();
-        return performance.now() - t0;
-      };
-      // Workers are started (and warm) before timing: the loop is what is measured.
-      const one = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
-      const two = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
-      await Promise.all([one.submit('noop'), two.submit('noop'), two.submit('noop'), wx.toThread('noop')]);
-      const runs = { oneWorker: [], twoWorkers: [], rayonTwo: [] };
-      for (let i = 0; i < ROUNDS; i++) {
-        runs.oneWorker.push(await time(() => one.submit('sum_sqrt', N)));
-        runs.twoWorkers.push(
-          await time(() => wx.gather([two.submit('sum_sqrt_range', 0, N / 2), two.submit('sum_sqrt_range', N / 2, N)])),
-        );
-        runs.rayonTwo.push(await time(() => wx.toThread('par_sum_sqrt', N)));
-      }
-      await Promise.all([one.shutdown(), two.shutdown()]);
-      return runs;
-    },
-    { N, ROUNDS },
-  );
+  const figures = await page.evaluate(measure, { N, ROUNDS, TRIPS, BURST });
   const version = browser.version();
-  const rows = [
-    ['CPU loop, 1 worker (one job)', figures.oneWorker],
-    ['CPU loop, 2 workers (two jobs of half)', figures.twoWorkers],
-    ['CPU loop, rayon on the default pool of 2', figures.rayonTwo],
-  ];
-  console.log(`\nweb-executors benchmark — sum of sqrt(i) for i < ${N.toLocaleString('en')}`);
-  console.log(`Chromium ${version}, ${os.cpus().length} cores, ${ROUNDS} rounds each\n`);
-  console.log('| measurement | median ms | spread ms | speed-up vs 1 worker |');
-  console.log('|---|---:|---:|---:|');
-  const base = median(figures.oneWorker);
-  for (const [name, xs] of rows) {
-    console.log(`| ${name} | ${median(xs).toFixed(1)} | ${spread(xs).toFixed(1)} | ${(base / median(xs)).toFixed(2)}× |`);
+  const floor = 'raw postMessage echo Worker';
+  const lines = [];
+  const print = (line = '') => lines.push(line);
+  print(`web-executors benchmark, ${new Date().toISOString().slice(0, 10)}: Chromium ${version}, ${os.cpus().length} cores`);
+  print();
+  print(`Round trip of a no-op job submitted and awaited on the main thread (median of ${TRIPS})`);
+  print('| contestant | median µs | spread µs | × the postMessage floor |');
+  print('|---|---:|---:|---:|');
+  for (const [name, xs] of Object.entries(figures.roundTrip)) {
+    const ratio = median(xs) / median(figures.roundTrip[floor]);
+    print(`| ${name} | ${(median(xs) * 1000).toFixed(0)} | ${(spread(xs) * 1000).toFixed(0)} | ${ratio.toFixed(2)} |`);
   }
+  print();
+  print(`Burst: ${BURST.toLocaleString('en')} no-op jobs submitted at once and all awaited`);
+  print('| contestant | median ms | jobs/s | × the postMessage floor |');
+  print('|---|---:|---:|---:|');
+  for (const [name, xs] of Object.entries(figures.burst)) {
+    const rate = BURST / (median(xs) / 1000);
+    const ratio = median(figures.burst[floor]) / median(xs);
+    print(`| ${name} | ${median(xs).toFixed(0)} | ${Math.round(rate).toLocaleString('en')} | ${ratio.toFixed(2)} |`);
+  }
+  print();
+  print(`CPU loop: sum of sqrt(i) for i < ${N.toLocaleString('en')} (median of ${ROUNDS})`);
+  print('| measurement | median ms | spread ms | speed-up vs 1 worker |');
+  print('|---|---:|---:|---:|');
+  const base = median(figures.cpu['CPU loop, 1 worker (one job)']);
+  for (const [name, xs] of Object.entries(figures.cpu)) {
+    print(`| ${name} | ${median(xs).toFixed(1)} | ${spread(xs).toFixed(1)} | ${(base / median(xs)).toFixed(2)}× |`);
+  }
+  console.log(lines.join('\n'));
+  const summary = (group) =>
+    Object.fromEntries(Object.entries(group).map(([name, xs]) => [name, { medianMs: median(xs), spreadMs: spread(xs), runs: xs.length }]));
   const results = {
     date: new Date().toISOString(),
     machine: { cores: os.cpus().length, browser: `Chromium ${version}` },
-    cpuLoop: Object.fromEntries(rows.map(([name, xs]) => [name, { medianMs: median(xs), spreadMs: spread(xs), runs: xs }])),
+    roundTrip: summary(figures.roundTrip),
+    burst: { jobs: BURST, ...summary(figures.burst) },
+    cpuLoop: { n: N, ...summary(figures.cpu) },
   };
   await writeFile(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   console.log('\nwritten to bench/results.json');

@@ -5,11 +5,82 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::task::Poll;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::job::{JobError, JobFuture};
+use crate::sync::SpinLock;
 use crate::time::{Sleep, sleep};
+
+/// Follows many jobs for one task, so that a wake-up costs only the jobs that changed:
+/// each job gets a waker of its own that puts its index on a ready list. Waiting on n
+/// jobs costs O(n) in all, not O(n) per job that finishes.
+struct Watch {
+    ready: Arc<SpinLock<Ready>>,
+    /// One waker per job, made on the first poll and reused (so a job holds only one).
+    wakers: Vec<Waker>,
+    /// Jobs already reported settled: a job wakes its waiters when it starts and when
+    /// it settles, so its index can arrive more than once.
+    reported: Vec<bool>,
+}
+
+#[derive(Default)]
+struct Ready {
+    indexes: Vec<usize>,
+    task: Option<Waker>,
+}
+
+struct IndexWaker {
+    index: usize,
+    ready: Arc<SpinLock<Ready>>,
+}
+
+impl Wake for IndexWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut ready = self.ready.lock();
+        ready.indexes.push(self.index);
+        let task = ready.task.clone();
+        drop(ready);
+        task.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Watch {
+    fn new() -> Self {
+        Watch { ready: Arc::new(SpinLock::new(Ready::default())), wakers: Vec::new(), reported: Vec::new() }
+    }
+
+    /// The indexes of the jobs that settled since the last call (on the first call, all
+    /// that had settled), each once; `cx` is woken when more settle.
+    fn settled<'a, T: Send + 'static>(&mut self, futures: impl IntoIterator<Item = &'a JobFuture<T>>, cx: &Context<'_>) -> Vec<usize> {
+        self.ready.lock().task = Some(cx.waker().clone());
+        let futures: Vec<_> = futures.into_iter().collect();
+        let candidates = if self.wakers.is_empty() {
+            self.wakers = (0..futures.len())
+                .map(|index| Waker::from(Arc::new(IndexWaker { index, ready: self.ready.clone() })))
+                .collect();
+            self.reported = vec![false; futures.len()];
+            (0..futures.len()).collect()
+        } else {
+            let mut indexes = std::mem::take(&mut self.ready.lock().indexes);
+            indexes.sort_unstable();
+            indexes.dedup();
+            indexes
+        };
+        // A job also wakes its waiters when it starts: check, and keep waiting on it.
+        let newly: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&i| !self.reported[i] && futures[i].poll_done(&Context::from_waker(&self.wakers[i])).is_ready())
+            .collect();
+        newly.iter().for_each(|&i| self.reported[i] = true);
+        newly
+    }
+}
 
 /// When [`wait`] returns, as Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
 /// `ALL_COMPLETED`.
@@ -61,14 +132,12 @@ pub async fn wait<'a, T: Send + 'static>(
         return Err(WaitError::Empty);
     }
     let mut timer = timeout.map(sleep);
+    let mut watch = Watch::new();
+    let (mut done, mut failed) = (0, false);
     poll_fn(|cx| {
-        let mut done = 0;
-        let mut failed = false;
-        for future in futures {
-            if future.poll_done(cx).is_ready() {
-                done += 1;
-                failed |= future.failed();
-            }
+        for i in watch.settled(futures, cx) {
+            done += 1;
+            failed |= futures[i].failed();
         }
         let holds = match return_when {
             ReturnWhen::FirstCompleted => done > 0,
@@ -86,12 +155,15 @@ pub async fn wait<'a, T: Send + 'static>(
 
 /// Python's `as_completed(fs, timeout)`: the jobs in the order they settle.
 pub fn as_completed<T: Send + 'static>(futures: &[JobFuture<T>], timeout: Option<Duration>) -> AsCompleted<'_, T> {
-    AsCompleted { pending: futures.iter().collect(), total: futures.len(), timer: timeout.map(sleep) }
+    AsCompleted { futures, settled: Vec::new(), given: 0, watch: Watch::new(), timer: timeout.map(sleep) }
 }
 
 pub struct AsCompleted<'a, T> {
-    pending: Vec<&'a JobFuture<T>>,
-    total: usize,
+    futures: &'a [JobFuture<T>],
+    /// Settled and not yet given, latest first.
+    settled: Vec<usize>,
+    given: usize,
+    watch: Watch,
     timer: Option<Sleep>,
 }
 
@@ -99,25 +171,25 @@ impl<'a, T: Send + 'static> AsCompleted<'a, T> {
     /// The next job to settle; `None` when all have been given; a timeout error when
     /// the deadline passes first (the remaining jobs keep running).
     pub async fn next(&mut self) -> Option<Result<&'a JobFuture<T>, WaitError>> {
-        if self.pending.is_empty() {
+        if self.given == self.futures.len() {
             return None;
         }
         poll_fn(|cx| {
-            let first = self
-                .pending
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.poll_done(cx).is_ready())
-                .min_by(|(_, a), (_, b)| a.finished_at().total_cmp(&b.finished_at()))
-                .map(|(i, _)| i);
-            if let Some(i) = first {
-                return Poll::Ready(Some(Ok(self.pending.remove(i))));
+            let futures = self.futures;
+            let newly = self.watch.settled(futures, cx);
+            if !newly.is_empty() {
+                self.settled.extend(newly);
+                self.settled.sort_by(|&a, &b| futures[b].finished_at().total_cmp(&futures[a].finished_at()));
+            }
+            if let Some(i) = self.settled.pop() {
+                self.given += 1;
+                return Poll::Ready(Some(Ok(&futures[i])));
             }
             let timed_out = self.timer.as_mut().is_some_and(|t| Pin::new(t).poll(cx).is_ready());
             if timed_out {
-                let unfinished = self.pending.len();
-                self.pending.clear();
-                return Poll::Ready(Some(Err(WaitError::Timeout { unfinished, total: self.total })));
+                let unfinished = futures.len() - self.given;
+                self.given = futures.len();
+                return Poll::Ready(Some(Err(WaitError::Timeout { unfinished, total: futures.len() })));
             }
             Poll::Pending
         })
@@ -129,23 +201,17 @@ impl<'a, T: Send + 'static> AsCompleted<'a, T> {
 /// is returned as soon as it happens (the other jobs keep running).
 pub async fn gather<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Result<Vec<T>, JobError> {
     let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    let (mut watch, mut left) = (Watch::new(), futures.len());
     poll_fn(|cx| {
-        let mut all = true;
-        for (future, slot) in futures.iter().zip(results.iter_mut()) {
-            if slot.is_some() {
-                continue;
-            }
-            if future.poll_done(cx).is_pending() {
-                all = false;
-                continue;
-            }
-            match future.take_result() {
-                Some(Ok(value)) => *slot = Some(value),
+        for i in watch.settled(&futures, cx) {
+            match futures[i].take_result() {
+                Some(Ok(value)) => results[i] = Some(value),
                 Some(Err(error)) => return Poll::Ready(Err(error)),
-                None => return Poll::Ready(Err(already_taken(future))),
+                None => return Poll::Ready(Err(already_taken(&futures[i]))),
             }
+            left -= 1;
         }
-        if all { Poll::Ready(Ok(())) } else { Poll::Pending }
+        if left == 0 { Poll::Ready(Ok(())) } else { Poll::Pending }
     })
     .await?;
     Ok(results.into_iter().map(|r| r.expect("every slot is filled")).collect())
@@ -153,9 +219,10 @@ pub async fn gather<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Result<Vec
 
 /// asyncio's `gather(*fs, return_exceptions=True)`: every outcome, in argument order.
 pub async fn gather_return_exceptions<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Vec<Result<T, JobError>> {
+    let (mut watch, mut left) = (Watch::new(), futures.len());
     poll_fn(|cx| {
-        let pending = futures.iter().filter(|f| f.poll_done(cx).is_pending()).count();
-        if pending == 0 { Poll::Ready(()) } else { Poll::Pending }
+        left -= watch.settled(&futures, cx).len();
+        if left == 0 { Poll::Ready(()) } else { Poll::Pending }
     })
     .await;
     futures.iter().map(|f| f.take_result().unwrap_or_else(|| Err(already_taken(f)))).collect()
@@ -205,5 +272,31 @@ impl<T: Send + 'static> Drop for MapResults<T> {
         for future in &self.futures {
             future.cancel();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Call;
+    use crate::job::new_job;
+
+    fn noop_context() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    #[test]
+    fn watch_reports_a_job_once_however_often_it_wakes() {
+        // Found by the native suite: a job wakes its waiters when it starts and again
+        // when it settles, and `wait` counted the second wake as a second completion.
+        let (future, item) = new_job(Call::labelled("job()", || 1), &Arc::from("test"));
+        let futures = [future];
+        let mut watch = Watch::new();
+        assert!(watch.settled(&futures, &noop_context()).is_empty());
+        item.run(&Arc::from("worker"), &|| ());
+        assert_eq!(watch.settled(&futures, &noop_context()), vec![0]);
+        // A late wake-up of the same job, as its settle's wake arriving after the poll.
+        watch.wakers[0].wake_by_ref();
+        assert!(watch.settled(&futures, &noop_context()).is_empty());
     }
 }
