@@ -35,6 +35,7 @@ async function measure({ N, ROUNDS, TRIPS, BURST }) {
       for (let i = 0; i < n; i++) echo.postMessage(i);
     });
   const burst = (pool, n) => wx.gather(Array.from({ length: n }, () => pool.submit('noop')));
+  const progress = (what) => console.log(`bench: ${what}`);
 
   // Workers are started (and warm) before timing: the executors are what is measured.
   const threads = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
@@ -42,20 +43,22 @@ async function measure({ N, ROUNDS, TRIPS, BURST }) {
   const one = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
   await Promise.all([echoOnce(), burst(threads, 2), burst(processes, 2), one.submit('noop'), wx.toThread('noop')]);
 
-  const figures = {
-    roundTrip: {
-      'raw postMessage echo Worker': await repeat(TRIPS, echoOnce),
-      'ThreadPoolExecutor (2 workers)': await repeat(TRIPS, () => threads.submit('noop')),
-      'ProcessPoolExecutor (2 workers)': await repeat(TRIPS, () => processes.submit('noop')),
-    },
-    burst: {},
-    cpu: { 'CPU loop, 1 worker (one job)': [], 'CPU loop, 2 workers (two jobs of half)': [], 'CPU loop, rayon on the default pool of 2': [] },
-  };
+  const figures = { roundTrip: {}, burst: {}, 
+cpu: { 'CPU loop, 1 worker (one job)': [], 'CPU loop, 2 workers (two jobs of half)': [], 'CPU loop, rayon on the default pool of 2': [] } };
+  for (const [name, run] of [
+    ['raw postMessage echo Worker', echoOnce],
+    ['ThreadPoolExecutor (2 workers)', () => threads.submit('noop')],
+    ['ProcessPoolExecutor (2 workers)', () => processes.submit('noop')],
+  ]) {
+    progress(`round trip, ${name}`);
+    figures.roundTrip[name] = await repeat(TRIPS, run);
+  }
   for (const [name, run] of [
     ['raw postMessage echo Worker', () => echoBurst(BURST)],
     ['ThreadPoolExecutor (2 workers)', () => burst(threads, BURST)],
     ['ProcessPoolExecutor (2 workers)', () => burst(processes, BURST)],
   ]) {
+    progress(`burst, ${name}`);
     figures.burst[name] = [];
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
       wx.clearRecords();
@@ -63,6 +66,7 @@ async function measure({ N, ROUNDS, TRIPS, BURST }) {
     }
   }
   wx.clearRecords();
+  progress('CPU loop');
   for (let i = 0; i < ROUNDS; i++) {
     figures.cpu['CPU loop, 1 worker (one job)'].push(await time(() => one.submit('sum_sqrt', N)));
     figures.cpu['CPU loop, 2 workers (two jobs of half)'].push(
@@ -79,6 +83,7 @@ const site = await serveSite();
 const browser = await launchChromium();
 try {
   const page = await openPage(browser, `${site.url}/index.html`);
+  page.on('console', (message) => message.text().startsWith('bench: ') && console.error(message.text()));
   const figures = await page.evaluate(measure, { N, ROUNDS, TRIPS, BURST });
   const version = browser.version();
   const floor = 'raw postMessage echo Worker';
