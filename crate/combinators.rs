@@ -57,9 +57,8 @@ impl Watch {
 
     /// The indexes of the jobs that settled since the last call (on the first call, all
     /// that had settled), each once; `cx` is woken when more settle.
-    fn settled<'a, T: Send + 'static>(&mut self, futures: impl IntoIterator<Item = &'a JobFuture<T>>, cx: &Context<'_>) -> Vec<usize> {
+    fn settled<T: Send + 'static>(&mut self, futures: &[JobFuture<T>], cx: &Context<'_>) -> Vec<usize> {
         self.ready.lock().task = Some(cx.waker().clone());
-        let futures: Vec<_> = futures.into_iter().collect();
         let candidates = if self.wakers.is_empty() {
             self.wakers = (0..futures.len())
                 .map(|index| Waker::from(Arc::new(IndexWaker { index, ready: self.ready.clone() })))

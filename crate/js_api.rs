@@ -6,6 +6,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use js_sys::{Array, Function, Promise, Reflect};
@@ -15,6 +17,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::default_executor::submit_default;
 use crate::job::{JobError, JobFuture};
+use crate::sync::SpinLock;
 use crate::{ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, log, platform, record, registry, scenarios};
 
 #[wasm_bindgen(start)]
@@ -60,6 +63,75 @@ fn job_error(error: &JobError) -> JsValue {
 fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
     let method: Function = Reflect::get(target, &name.into())?.unchecked_into();
     method.call2(target, a, b)
+}
+
+thread_local! {
+    /// JS jobs whose Promise is not settled yet, with its resolve and reject.
+    static UNSETTLED: RefCell<HashMap<u64, (JobFuture<Value>, Function, Function)>> = RefCell::new(HashMap::new());
+    static DISPATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static NOOP: JsValue = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {}).into_js_value();
+}
+
+/// JS jobs that woke (started or settled), for the dispatcher.
+static WOKEN: SpinLock<Woken> = SpinLock::new(Woken { ids: Vec::new(), task: None });
+
+struct Woken {
+    ids: Vec<u64>,
+    task: Option<Waker>,
+}
+
+/// Wakes the dispatcher with its job's id: one task settles every JS job's Promise,
+/// so a burst of 100,000 jobs keeps one wake-up channel to the main thread open
+/// rather than 100,000 (one `Atomics.waitAsync` each).
+struct JobWaker(u64);
+
+impl Wake for JobWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut woken = WOKEN.lock();
+        woken.ids.push(self.0);
+        let task = woken.task.take();
+        drop(woken);
+        task.into_iter().for_each(Waker::wake);
+    }
+}
+
+fn start_dispatcher() {
+    if DISPATCHING.with(|d| d.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(AssertUnwindSafe(async {
+        loop {
+            let ids = std::future::poll_fn(|cx| {
+                let mut woken = WOKEN.lock();
+                if woken.ids.is_empty() {
+                    woken.task = Some(cx.waker().clone());
+                    Poll::Pending
+                } else {
+                    Poll::Ready(std::mem::take(&mut woken.ids))
+                }
+            })
+            .await;
+            ids.into_iter().for_each(settle_promise);
+        }
+    }));
+}
+
+/// Settles job `id`'s Promise if the job is done (a job also wakes when it starts).
+fn settle_promise(id: u64) {
+    let entry = UNSETTLED.with(|u| {
+        let mut unsettled = u.borrow_mut();
+        if unsettled.get(&id).is_some_and(|(job, ..)| job.done()) { unsettled.remove(&id) } else { None }
+    });
+    let Some((job, resolve, reject)) = entry else { return };
+    let _ = match job.result() {
+        Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &to_js(&value)),
+        Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &job_error(&error)),
+        None => unreachable!("JavaScript jobs keep their results"),
+    };
 }
 
 /// A JS job's outcome once it settles. JavaScript only ever reads a job's result (as
@@ -165,12 +237,24 @@ pub struct Job {
 
 impl Job {
     fn new(future: JobFuture<Value>) -> Job {
-        let watched = future.share();
-        let promise = promise(async move { outcome(&watched).await });
+        let id = future.id();
+        let mut callbacks = None;
+        let mut out = AssertUnwindSafe(&mut callbacks);
+        let promise = Promise::new(&mut move |resolve, reject| {
+            let AssertUnwindSafe(out) = &mut out; // the whole wrapper, not just its field
+            **out = Some((resolve, reject));
+        });
+        let (resolve, reject) = callbacks.expect("the Promise executor runs at once");
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
-        let _ = call_method(&promise, "catch", &Closure::once_into_js(|_: JsValue| {}), &JsValue::UNDEFINED);
-        JOBS.with(|jobs| jobs.borrow_mut().insert(future.id(), future.share()));
+        NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
+        JOBS.with(|jobs| jobs.borrow_mut().insert(id, future.share()));
+        UNSETTLED.with(|u| u.borrow_mut().insert(id, (future.share(), resolve, reject)));
+        start_dispatcher();
+        let waker = Waker::from(Arc::new(JobWaker(id)));
+        if future.poll_done(&Context::from_waker(&waker)).is_ready() {
+            waker.wake();
+        }
         Job { future, promise }
     }
 
