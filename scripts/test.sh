@@ -19,6 +19,6 @@ wasm-pack test --headless --chrome -- --test web --test web_processes
 step "Firefox: wasm-pack test (threaded build, Web Workers)"
 wasm-pack test --headless --firefox -- --test web --test web_processes
 
-step "the served page: end-to-end in Chromium"
+step "the served page: end-to-end in Chromium and Firefox, isolated and not"
 bash scripts/build.sh
 node --test --test-concurrency=1 tests/e2e/
