@@ -1,6 +1,7 @@
 //! What both pools offer, for code that takes either: Python's executor interface.
 
 use std::future::Future;
+use std::task::{Poll, Waker};
 
 use serde::de::DeserializeOwned;
 
@@ -53,4 +54,10 @@ impl Executor for ProcessPoolExecutor {
     fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
         ProcessPoolExecutor::shutdown(self, wait, cancel_futures)
     }
+}
+
+/// The future both pools' `shutdown` returns: ready at once unless `wait`, else once
+/// `gone(waker)` reports no worker left (keeping `waker` to be woken when the last goes).
+pub(crate) fn workers_gone(wait: bool, mut gone: impl FnMut(&Waker) -> bool + 'static) -> impl Future<Output = ()> + 'static {
+    std::future::poll_fn(move |cx| if !wait || gone(cx.waker()) { Poll::Ready(()) } else { Poll::Pending })
 }

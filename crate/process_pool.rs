@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Poll, Waker};
+use std::task::Waker;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -221,6 +221,14 @@ enum Action {
 impl State {
     fn alive(&self) -> usize {
         self.workers.iter().filter(|p| p.status != Status::Exited).count()
+    }
+
+    /// True if no worker is left; otherwise keeps `waker` to wake when the last goes.
+    fn gone_or_wait(&mut self, waker: &Waker) -> bool {
+        self.alive() == 0 || {
+            self.exit_waiters.push(waker.clone());
+            false
+        }
     }
 
     fn submit(&mut self, queued: Queued, limits: &Limits) -> Result<Vec<Action>, Queued> {
@@ -514,15 +522,7 @@ impl ProcessPoolExecutor {
         let actions = self.pool.state.lock().shutdown(cancel_futures, &self.pool.limits);
         Pool::perform(&self.pool, actions);
         let pool = self.pool.clone();
-        std::future::poll_fn(move |cx| {
-            let mut state = pool.state.lock();
-            if !wait || state.alive() == 0 {
-                Poll::Ready(())
-            } else {
-                state.exit_waiters.push(cx.waker().clone());
-                Poll::Pending
-            }
-        })
+        crate::executor::workers_gone(wait, move |waker| pool.state.lock().gone_or_wait(waker))
     }
 
     /// Terminates the worker `pid` as the system's `kill` would: the job it was

@@ -23,7 +23,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Poll, Waker};
+use std::task::Waker;
 use std::thread::Thread;
 
 use crate::job::{IntoJob, JobControl, JobError, JobFuture, WorkItem, new_job};
@@ -168,6 +168,14 @@ enum Next {
 impl PoolState {
     fn alive(&self) -> usize {
         self.workers.iter().filter(|s| !matches!(s, Status::Exited)).count()
+    }
+
+    /// True if no worker is left; otherwise keeps `waker` to wake when the last goes.
+    fn gone_or_wait(&mut self, waker: &Waker) -> bool {
+        self.alive() == 0 || {
+            self.exit_waiters.push(waker.clone());
+            false
+        }
     }
 
     /// Queues `item` and decides who runs it: Python's `_adjust_thread_count`.
@@ -348,15 +356,7 @@ impl ThreadPoolExecutor {
         });
         idle.iter().for_each(Thread::unpark);
         let pool = self.pool.clone();
-        std::future::poll_fn(move |cx| {
-            let mut state = pool.state.lock();
-            if !wait || state.alive() == 0 {
-                Poll::Ready(())
-            } else {
-                state.exit_waiters.push(cx.waker().clone());
-                Poll::Pending
-            }
-        })
+        crate::executor::workers_gone(wait, move |waker| pool.state.lock().gone_or_wait(waker))
     }
 
     /// This executor's job records, in submission order.
