@@ -6,6 +6,9 @@
 //! the log, the scenario programs) is plain Rust that runs and is tested on the host too; `platform` holds what
 //! differs in the browser, and `js_api` the JavaScript exports.
 
+// Workers sleep on contended locks with `memory.atomic.wait32` (see `sync`).
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
+
 pub mod combinators;
 pub mod default_executor;
 pub mod executor;

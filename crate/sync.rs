@@ -2,19 +2,27 @@
 //!
 //! `std::sync::Mutex` puts a contended caller to sleep with `memory.atomic.wait32`,
 //! which traps on the main thread of a page. Every critical section in this crate is a
-//! handful of field updates and never runs user code, so a lock that only spins costs
-//! little and is safe on every thread.
+//! handful of field updates and never runs user code, so the main thread may spin for
+//! it; a worker sleeps instead (see `platform::wait_while`), which leaves the core to
+//! the holder on a small machine.
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::platform;
+
+/// The lock word: free, held, or held with a thread asleep on it.
+const FREE: i32 = 0;
+const HELD: i32 = 1;
+const CONTENDED: i32 = 2;
 
 pub struct SpinLock<T> {
-    locked: AtomicBool,
+    state: AtomicI32,
     value: UnsafeCell<T>,
 }
 
-// SAFETY: the flag gives one thread at a time access to `value`.
+// SAFETY: the lock word gives one thread at a time access to `value`.
 unsafe impl<T: Send> Send for SpinLock<T> {}
 unsafe impl<T: Send> Sync for SpinLock<T> {}
 
@@ -25,30 +33,26 @@ impl<T> std::panic::RefUnwindSafe for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> Self {
-        Self { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        Self { state: AtomicI32::new(FREE), value: UnsafeCell::new(value) }
     }
 
     pub fn lock(&self) -> SpinGuard<'_, T> {
-        #[cfg(not(target_arch = "wasm32"))]
-        let mut spins = 0u32;
-        while self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            while self.locked.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-                // On an OS the holder may have been preempted: let it run.
-                #[cfg(not(target_arch = "wasm32"))]
-                {
-                    spins += 1;
-                    if spins % 64 == 0 {
-                        std::thread::yield_now();
-                    }
-                }
-            }
+        // The uncontended case: one compare-exchange, no call.
+        if self.state.compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            self.lock_contended();
         }
         SpinGuard { lock: self }
+    }
+
+    /// A futex mutex (Drepper's "Futexes are tricky", mutex 2): a thread that may wait
+    /// marks the word CONTENDED and sleeps on it until the holder's unlock wakes it.
+    #[cold]
+    fn lock_contended(&self) {
+        let mut spins = 0u32;
+        while self.state.swap(CONTENDED, Ordering::Acquire) != FREE {
+            platform::wait_while(&self.state, CONTENDED, spins);
+            spins = spins.wrapping_add(1);
+        }
     }
 }
 
@@ -73,7 +77,9 @@ impl<T> DerefMut for SpinGuard<'_, T> {
 
 impl<T> Drop for SpinGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
+        if self.lock.state.swap(FREE, Ordering::Release) == CONTENDED {
+            platform::wake_one(&self.lock.state);
+        }
     }
 }
 

@@ -13,6 +13,19 @@ use crate::process_worker::{self, Emit, Event, Sent};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 
+/// Waits for a contended lock word to change from `value`: spins briefly, then lets
+/// the holder run (it may have been preempted).
+pub fn wait_while(_word: &std::sync::atomic::AtomicI32, _value: i32, spins: u32) {
+    if spins < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// Nothing to do: no thread sleeps in [`wait_while`] here.
+pub fn wake_one(_word: &std::sync::atomic::AtomicI32) {}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)

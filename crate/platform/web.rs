@@ -141,6 +141,31 @@ thread_local! {
     static ON_MAIN_THREAD: bool = Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false);
 }
 
+/// Waits for a contended lock word to change from `value`. A worker sleeps on it, so
+/// that on a machine with few cores a waiting worker leaves the core to the holder; the
+/// main thread may not sleep, so it spins.
+pub fn wait_while(word: &std::sync::atomic::AtomicI32, value: i32, _spins: u32) {
+    #[cfg(target_feature = "atomics")]
+    if !ON_MAIN_THREAD.with(|m| *m) {
+        // SAFETY: `word` is a live, aligned i32 in this instance's shared memory.
+        unsafe { core::arch::wasm32::memory_atomic_wait32(word.as_ptr(), value, -1) };
+        return;
+    }
+    let _ = (word, value);
+    std::hint::spin_loop();
+}
+
+/// Wakes one thread asleep in [`wait_while`] on `word`.
+pub fn wake_one(word: &std::sync::atomic::AtomicI32) {
+    #[cfg(target_feature = "atomics")]
+    // SAFETY: as in `wait_while`.
+    unsafe {
+        core::arch::wasm32::memory_atomic_notify(word.as_ptr(), 1);
+    }
+    #[cfg(not(target_feature = "atomics"))]
+    let _ = word;
+}
+
 /// Blocks the calling thread for `duration`, as `time.sleep`, and says how. A worker
 /// sleeps on an atomic; the main thread may not wait, and a build without shared
 /// memory has no atomic to wait on, so there it spins: the freeze a blocking call on

@@ -162,3 +162,28 @@ test('runInExecutor(null) and toThread use the default executor', async () => {
 test('the page stays free of console errors', () => {
   assert.deepEqual(page.problems, []);
 });
+
+// Regression: in Chromium, rounds of 10,000 jobs on a warm pool used to stall the page
+// within a few rounds (a worker hung in the engine, holding the pool's lock, after
+// touching freshly grown wasm memory). Five rounds on a fresh page, each fully settled.
+test('rounds of 10,000 jobs on a warm pool all settle', async () => {
+  const fresh = await openPage(browser, `${site.url}/index.html`);
+  const rounds = await fresh.evaluate(async () => {
+    const { load } = await import('/www/web-executors.js');
+    const wx = await load();
+    const executor = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
+    await wx.gather([executor.submit('noop'), executor.submit('noop')]);
+    const settled = [];
+    for (let round = 0; round < 5; round++) {
+      wx.clearRecords();
+      const jobs = Array.from({ length: 10_000 }, () => executor.submit('noop'));
+      const values = await wx.gather(jobs);
+      settled.push(values.length === jobs.length && jobs.filter((j) => j.state === 'FINISHED').length);
+    }
+    await executor.shutdown();
+    return settled;
+  });
+  assert.deepEqual(rounds, [10_000, 10_000, 10_000, 10_000, 10_000]);
+  assert.deepEqual(fresh.problems, []);
+  await fresh.close();
+});
