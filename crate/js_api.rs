@@ -684,3 +684,14 @@ pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> 
 pub fn log_lines_by_process(from: Option<usize>) -> Vec<String> {
     log::lines_since(from.unwrap_or(0)).iter().map(log::LogLine::format_process).collect()
 }
+
+/// A no-op given to wasm-bindgen-rayon's pool with `rayon::spawn`, its completion sent
+/// back on a oneshot channel: the least a shared-memory round trip can cost, which the
+/// benchmark sets beside the thread pool's.
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = rayonSpawnNoop)]
+pub async fn rayon_spawn_noop() {
+    let (done, finished) = crate::oneshot::channel();
+    rayon::spawn(move || done.send(()));
+    finished.await
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever the project needs and is missing; quiet when all is there.
 #   scripts/setup.sh          what `npm start` needs (toolchain, wasm-bindgen-cli, npm packages)
-#   scripts/setup.sh --test   also browsers, drivers and wasm-pack, for `npm test`
+#   scripts/setup.sh --test   also browsers, drivers and wasm-pack, for `npm test`;
+#                             python3 for `npm run bench`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+command -v python3 >/dev/null || missing+=(python3) # CPython, the benchmark's reference
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   sudo=; [ "$(id -u)" = 0 ] || sudo=sudo

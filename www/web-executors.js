@@ -89,5 +89,7 @@ function api(wx, about) {
     jobNames: wx.jobNames,
     liveWorkers: wx.liveWorkers,
     runScenario: wx.runScenario,
+    /** The benchmark's floor: a no-op through `rayon::spawn` (threads build only). */
+    rayonSpawnNoop: wx.rayonSpawnNoop,
   };
 }
