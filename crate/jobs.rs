@@ -13,8 +13,13 @@ pub fn blocks(n: u64) -> u64 {
     blocks_for(n, 100)
 }
 
+/// The largest `n` whose square fits the `u64` that `blocks` returns (Python's ints
+/// have no such limit, so a larger `n` is refused rather than wrapped).
+pub const MAX_BLOCKS_ARG: u64 = u32::MAX as u64;
+
 /// `blocks(n)` with the block time in milliseconds.
 pub fn blocks_for(n: u64, ms: u64) -> u64 {
+    assert!(n <= MAX_BLOCKS_ARG, "blocks({n}): n² does not fit in 64 bits; n must be at most {MAX_BLOCKS_ARG}");
     let logger = format!("blocks({n})");
     log(&logger, "running");
     let how = platform::block_for(Duration::from_millis(ms));

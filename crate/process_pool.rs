@@ -106,10 +106,7 @@ impl ProcessBuilder {
     }
 
     pub fn build(self) -> Result<ProcessPoolExecutor, ExecutorError> {
-        let max_workers = self.max_workers.unwrap_or_else(platform::cpu_count);
-        if max_workers == 0 {
-            return Err(ExecutorError::NoWorkers);
-        }
+        let max_workers = crate::thread_pool::check_max_workers(self.max_workers.unwrap_or_else(platform::cpu_count))?;
         if self.max_tasks_per_child == Some(0) {
             return Err(ExecutorError::NoTasksPerChild);
         }

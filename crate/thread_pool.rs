@@ -37,6 +37,8 @@ use crate::sync::SpinLock;
 pub enum ExecutorError {
     /// `max_workers` was 0.
     NoWorkers,
+    /// `max_workers` was above [`MAX_WORKERS`].
+    TooManyWorkers(usize),
     /// `max_tasks_per_child` was 0.
     NoTasksPerChild,
     /// `submit` after `shutdown`.
@@ -49,6 +51,9 @@ impl fmt::Display for ExecutorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExecutorError::NoWorkers => f.write_str("max_workers must be greater than 0"),
+            ExecutorError::TooManyWorkers(n) => {
+                write!(f, "max_workers must be at most {MAX_WORKERS} (got {n}): each worker is a Web Worker")
+            }
             ExecutorError::NoTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
             ExecutorError::Shutdown => f.write_str("cannot schedule new futures after shutdown"),
             ExecutorError::ThreadsUnavailable(why) => {
@@ -59,6 +64,20 @@ impl fmt::Display for ExecutorError {
 }
 
 impl std::error::Error for ExecutorError {}
+
+/// The most workers one pool may have. Python sets no limit, but every worker here is
+/// a Web Worker with its own JS engine; browsers slow to a crawl or refuse long before
+/// thousands of them.
+pub const MAX_WORKERS: usize = 256;
+
+/// `max_workers` within 1..=[`MAX_WORKERS`], for both pools.
+pub(crate) fn check_max_workers(n: usize) -> Result<usize, ExecutorError> {
+    match n {
+        0 => Err(ExecutorError::NoWorkers),
+        n if n > MAX_WORKERS => Err(ExecutorError::TooManyWorkers(n)),
+        n => Ok(n),
+    }
+}
 
 /// Numbers executors without a name prefix: `ThreadPoolExecutor-0`, `-1`, ...
 static EXECUTOR_COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -84,10 +103,7 @@ impl Builder {
     }
 
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
-        let max_workers = self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4));
-        if max_workers == 0 {
-            return Err(ExecutorError::NoWorkers);
-        }
+        let max_workers = check_max_workers(self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4)))?;
         platform::threads_available().map_err(ExecutorError::ThreadsUnavailable)?;
         let prefix = self.thread_name_prefix.unwrap_or_else(|| {
             format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))

@@ -302,3 +302,24 @@ fn many_tiny_jobs_each_settle_exactly_once() {
     assert_eq!(results, (0..5_000).collect::<Vec<_>>());
     assert_eq!(*count.lock().unwrap(), 5_000);
 }
+
+#[test]
+fn max_workers_above_the_cap_is_refused_by_both_pools() {
+    let cap = web_executors::thread_pool::MAX_WORKERS;
+    let threads = ThreadPoolExecutor::builder().max_workers(cap + 1).build().err().unwrap();
+    assert_eq!(threads.to_string(), format!("max_workers must be at most {cap} (got {}): each worker is a Web Worker", cap + 1));
+    let processes = web_executors::ProcessPoolExecutor::builder().max_workers(cap + 1).build().err().unwrap();
+    assert_eq!(processes, threads);
+    assert!(ThreadPoolExecutor::builder().max_workers(cap).build().is_ok());
+}
+
+#[test]
+fn blocks_refuses_an_argument_whose_square_overflows() {
+    let executor = ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
+    let too_big = web_executors::jobs::MAX_BLOCKS_ARG + 1;
+    let error = block_on(executor.submit(job!(blocks(too_big))).unwrap()).unwrap_err();
+    assert!(error.to_string().contains("n² does not fit in 64 bits; n must be at most 4294967295"), "{error}");
+    // The worker lives on and the largest allowed n still works.
+    let n = web_executors::jobs::MAX_BLOCKS_ARG;
+    assert_eq!(block_on(executor.submit(job!(blocks_for(n, 0))).unwrap()).unwrap(), n * n);
+}

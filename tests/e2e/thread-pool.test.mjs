@@ -76,13 +76,31 @@ test('bad options and late submits throw with the rule in the message', async ()
       zero: attempt(() => new wx.ThreadPoolExecutor({ maxWorkers: 0 })),
       text: attempt(() => new wx.ThreadPoolExecutor({ maxWorkers: 'three' })),
       typo: attempt(() => new wx.ThreadPoolExecutor({ maxWorker: 3 })),
+      negative: attempt(() => new wx.ThreadPoolExecutor({ maxWorkers: -2 })),
+      huge: attempt(() => new wx.ThreadPoolExecutor({ maxWorkers: 1000 })),
+      nan: attempt(() => new wx.ThreadPoolExecutor({ maxWorkers: NaN })),
       late: attempt(() => executor.submit('blocks', 1)),
     };
   });
   assert.equal(errors.zero, 'ThreadPoolExecutor: max_workers must be greater than 0 (got maxWorkers: 0)');
   assert.equal(errors.text, 'ThreadPoolExecutor: maxWorkers must be a whole number greater than 0 (got "three")');
   assert.equal(errors.typo, 'ThreadPoolExecutor: unknown option "maxWorker"; the options are maxWorkers, threadNamePrefix');
+  assert.equal(errors.negative, 'ThreadPoolExecutor: max_workers must be greater than 0 (got maxWorkers: -2)');
+  assert.match(errors.huge, /max_workers must be at most 256 \(got 1000\): each worker is a Web Worker$/);
+  assert.equal(errors.nan, 'ThreadPoolExecutor: maxWorkers must be a whole number greater than 0 (got null)');
   assert.equal(errors.late, 'cannot schedule new futures after shutdown');
+});
+
+test('blocks refuses an n whose square overflows, and the pool goes on', async () => {
+  const outcome = await page.evaluate(async () => {
+    const executor = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
+    const error = await executor.submit('blocks', 2 ** 32).then(() => null, (e) => e.message);
+    const after = await executor.submit('blocks_for', 3, 0);
+    await executor.shutdown();
+    return { error, after };
+  });
+  assert.match(outcome.error, /blocks\(4294967296\): n² does not fit in 64 bits; n must be at most 4294967295/);
+  assert.equal(outcome.after, 9);
 });
 
 test('wait, asCompleted, gather and map from JavaScript', async () => {
