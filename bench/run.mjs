@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, openPage, serveSite } from '../tests/e2e/harness.mjs';
+import { launchChromium, openFirefoxPage, openPage, serveSite } from '../tests/e2e/harness.mjs';
 
 const N = 50_000_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -36,7 +36,7 @@ async function startup(contestant) {
 }
 
 // Runs in the page.
-async function measure({ section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_MS }) {
+async function measure({ section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_MS, withRayon = true }) {
   const { load } = await import('/www/web-executors.js');
   const wx = await load();
   const time = async (f) => {
@@ -126,7 +126,7 @@ async function measure({ section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_
 cpu: { 'CPU loop, 1 worker (one job)': [], 'CPU loop, 2 workers (two jobs of half)': [], 'CPU loop, rayon on the default pool of 2': [] } };
   if (section === 'roundTrip') for (const [name, run] of [
     ['raw postMessage echo Worker', echoOnce],
-    ['rayon::spawn + oneshot', wx.rayonSpawnNoop],
+    ...(withRayon ? [['rayon::spawn + oneshot', wx.rayonSpawnNoop]] : []),
     ['ThreadPoolExecutor (2 workers)', () => threads.submit('noop')],
     ['ProcessPoolExecutor (2 workers)', () => processes.submit('noop')],
   ]) {
@@ -190,6 +190,21 @@ try {
     if (!measured) stalled.push(contestant ? `${section}, ${contestant}` : section);
     await page.close();
   }
+  // Firefox, for the figures that depend on the engine: round trips, bursts and the CPU
+  // loop (its wasm-bindgen-futures has no Atomics.waitAsync to wake the main thread).
+  const firefox = { roundTrip: {}, burst: {}, cpu: {} };
+  for (const [section, contestant] of [['roundTrip'], ...contestants.filter((c) => !c.startsWith('rayon')).map((c) => ['burst', c]), ['cpu']]) {
+    console.error(`bench: Firefox, ${section}${contestant ? `, ${contestant}` : ''}`);
+    const page = await openFirefoxPage(`${site.url}/index.html`);
+    try {
+      const measured = await page.evaluate(measure, { section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_MS, withRayon: false });
+      Object.assign(firefox[section], measured[section]);
+    } catch (error) {
+      stalled.push(`Firefox ${section}${contestant ? `, ${contestant}` : ''} (${error.message.slice(0, 80)})`);
+    } finally {
+      await page.close();
+    }
+  }
   const version = browser.version();
   const floor = 'raw postMessage echo Worker';
   const m = (group, name) => median(figures[group][name] ?? [NaN]);
@@ -230,6 +245,15 @@ try {
   table(['where the loop runs', 'longest frame gap ms'], Object.entries(figures.frames).map(([name, xs]) => [name, median(xs).toFixed(1)]));
   print('Start-up on a blank page, cold (median of 3)');
   table(['contestant', 'median ms'], Object.entries(figures.startup).map(([name, xs]) => [name, median(xs).toFixed(0)]));
+  const ffFloor = median(firefox.roundTrip[floor] ?? [NaN]);
+  const ffBurstFloor = median(firefox.burst[floor] ?? [NaN]);
+  print(`Firefox ESR, the same sections (round trip median of ${TRIPS}; burst of ${BURST.toLocaleString('en')})`);
+  table(['contestant', 'round trip µs', '× postMessage', 'burst jobs/s', '× postMessage'], contestants.filter((c) => !c.startsWith('rayon')).map((name) => {
+    const trip = median(firefox.roundTrip[name] ?? [NaN]);
+    const burst = median(firefox.burst[name] ?? [NaN]);
+    return [name, us(trip), (trip / ffFloor).toFixed(2), rate(burst), (ffBurstFloor / burst).toFixed(2)];
+  }));
+  table(['CPU loop', 'median ms', 'speed-up vs 1 worker'], Object.entries(firefox.cpu).map(([name, xs]) => [name, median(xs).toFixed(1), `${(median(firefox.cpu['CPU loop, 1 worker (one job)'] ?? [NaN]) / median(xs)).toFixed(2)}×`]));
   print('Size, gzipped (JS is the glue plus www/web-executors.js and www/workers.js)');
   table(['build', 'wasm KiB', 'JS KiB'], Object.entries(size).map(([build, b]) => [build, (b.wasm / 1024).toFixed(0), (b.js / 1024).toFixed(1)]));
 
@@ -260,6 +284,7 @@ try {
     burst: { jobs: BURST, ...summary(figures.burst) },
     cpuLoop: { n: N, ...summary(figures.cpu) },
     frameGapMs: summary(figures.frames),
+    firefox: { roundTrip: summary(firefox.roundTrip), burst: summary(firefox.burst), cpuLoop: summary(firefox.cpu) },
     startup: summary(figures.startup),
     cpython,
     native,
