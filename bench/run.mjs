@@ -191,7 +191,7 @@ try {
     await page.close();
   }
   // Firefox, for the figures that depend on the engine: round trips, bursts and the CPU
-  // loop (its wasm-bindgen-futures has no Atomics.waitAsync to wake the main thread).
+  // loop. Not rayon's contestant: its bursts each hold an Atomics.waitAsync.
   const firefox = { roundTrip: {}, burst: {}, cpu: {} };
   for (const [section, contestant] of [['roundTrip'], ...contestants.filter((c) => !c.startsWith('rayon')).map((c) => ['burst', c]), ['cpu']]) {
     console.error(`bench: Firefox, ${section}${contestant ? `, ${contestant}` : ''}`);
@@ -247,7 +247,7 @@ try {
   table(['contestant', 'median ms'], Object.entries(figures.startup).map(([name, xs]) => [name, median(xs).toFixed(0)]));
   const ffFloor = median(firefox.roundTrip[floor] ?? [NaN]);
   const ffBurstFloor = median(firefox.burst[floor] ?? [NaN]);
-  print(`Firefox ESR, the same sections (round trip median of ${TRIPS}; burst of ${BURST.toLocaleString('en')})`);
+  print(`Firefox, the same sections (round trip median of ${TRIPS}; burst of ${BURST.toLocaleString('en')})`);
   table(['contestant', 'round trip µs', '× postMessage', 'burst jobs/s', '× postMessage'], contestants.filter((c) => !c.startsWith('rayon')).map((name) => {
     const trip = median(firefox.roundTrip[name] ?? [NaN]);
     const burst = median(firefox.burst[name] ?? [NaN]);
