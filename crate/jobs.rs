@@ -17,15 +17,25 @@ pub fn blocks(n: u64) -> u64 {
 /// have no such limit, so a larger `n` is refused rather than wrapped).
 pub const MAX_BLOCKS_ARG: u64 = u32::MAX as u64;
 
-/// `blocks(n)` with the block time in milliseconds.
+/// `n` if `blocks(n)` can return n², else the error that says why not: the check for
+/// arguments that come from outside (JavaScript, a process worker's batch).
+pub fn blocks_arg(n: u64) -> Result<u64, String> {
+    if n <= MAX_BLOCKS_ARG {
+        Ok(n)
+    } else {
+        Err(format!("blocks({n}): n² does not fit in 64 bits; n must be at most {MAX_BLOCKS_ARG}"))
+    }
+}
+
+/// `blocks(n)` with the block time in milliseconds. `n` must be at most
+/// [`MAX_BLOCKS_ARG`] (see [`blocks_arg`]).
 pub fn blocks_for(n: u64, ms: u64) -> u64 {
-    assert!(n <= MAX_BLOCKS_ARG, "blocks({n}): n² does not fit in 64 bits; n must be at most {MAX_BLOCKS_ARG}");
     let logger = format!("blocks({n})");
     log(&logger, "running");
     let how = platform::block_for(Duration::from_millis(ms));
     crate::job::note(format!("blocked {ms} ms by {how}"));
     log(&logger, "done");
-    n * n
+    n.checked_mul(n).expect("blocks: n is at most MAX_BLOCKS_ARG")
 }
 
 /// Scenarios 3 and 4's `blocking_task`: `Task starting`, blocks `ms`, `Task done`.

@@ -44,8 +44,10 @@ impl Registry {
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     let mut r = Registry { jobs: BTreeMap::new() };
-    r.add("blocks", "n: integer", |(n,): (u64,)| jobs::blocks(n));
-    r.add("blocks_for", "n: integer, ms: integer", |(n, ms): (u64, u64)| jobs::blocks_for(n, ms));
+    r.add_fallible("blocks", "n: integer", |(n,): (u64,)| jobs::blocks_arg(n).map(jobs::blocks));
+    r.add_fallible("blocks_for", "n: integer, ms: integer", |(n, ms): (u64, u64)| {
+        jobs::blocks_arg(n).map(|n| jobs::blocks_for(n, ms))
+    });
     r.add("blocking_task", "ms: integer", |(ms,): (u64,)| jobs::blocking_task(ms));
     r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
     r.add("sum_sqrt_range", "start: integer, end: integer", |(start, end): (u64, u64)| jobs::sum_sqrt_range(start, end));
@@ -123,5 +125,13 @@ mod tests {
         assert!(error.starts_with("blocks takes (n: integer), got []"), "{error}");
         let error = run(call("blocks", vec![Value::from(-1)])).unwrap_err();
         assert!(error.contains("invalid value: integer `-1`"), "{error}");
+    }
+
+    #[test]
+    fn blocks_refuses_an_n_whose_square_overflows() {
+        let error = run(call("blocks_for", vec![Value::from(1u64 << 32), Value::from(0)])).unwrap_err();
+        assert_eq!(error, "blocks(4294967296): n² does not fit in 64 bits; n must be at most 4294967295");
+        let largest = jobs::MAX_BLOCKS_ARG;
+        assert_eq!(run(call("blocks_for", vec![Value::from(largest), Value::from(0)])), Ok(Value::from(largest * largest)));
     }
 }

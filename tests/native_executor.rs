@@ -313,13 +313,3 @@ fn max_workers_above_the_cap_is_refused_by_both_pools() {
     assert!(ThreadPoolExecutor::builder().max_workers(cap).build().is_ok());
 }
 
-#[test]
-fn blocks_refuses_an_argument_whose_square_overflows() {
-    let executor = ThreadPoolExecutor::builder().max_workers(1).build().unwrap();
-    let too_big = web_executors::jobs::MAX_BLOCKS_ARG + 1;
-    let error = block_on(executor.submit(job!(blocks(too_big))).unwrap()).unwrap_err();
-    assert!(error.to_string().contains("n² does not fit in 64 bits; n must be at most 4294967295"), "{error}");
-    // The worker lives on and the largest allowed n still works.
-    let n = web_executors::jobs::MAX_BLOCKS_ARG;
-    assert_eq!(block_on(executor.submit(job!(blocks_for(n, 0))).unwrap()).unwrap(), n * n);
-}
