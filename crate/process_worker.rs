@@ -77,34 +77,17 @@ fn run(name: &str, args: Vec<Value>) -> Outcome {
     }
 }
 
-/// A call that took this long is worth reporting at once.
-const SLOW_MS: f64 = 1.0;
-/// Fast calls' results are sent at least this often.
-const FLUSH_MS: f64 = 4.0;
-
-/// Runs a batch in order. Its start is reported when a call may take a while (the
-/// first of the batch, or one after a slow call); results go back at once after a slow
-/// call, and otherwise every few milliseconds, so a burst of tiny calls costs a
-/// message per few hundred calls rather than one each.
+/// Runs a batch in order, reporting each call's start and then its result before the
+/// next call starts. Batches save the pool's messages to the worker; the worker's own
+/// reports are not held back, because the next call may block for long: a finished
+/// call's result must not wait behind it, and if the worker dies the pool must know
+/// which call it was in (the model test's cases in tests/model.rs).
 pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
-    let mut done = Vec::new();
-    let mut last_flush = platform::now_ms();
-    let mut after_slow = true;
     for Sent { id, name, args } in batch {
         let started = platform::now_ms();
-        if after_slow {
-            emit(Event::Started { id, at: started });
-        }
+        emit(Event::Started { id, at: started });
         let outcome = run(&name, args);
         let finished = platform::now_ms();
-        done.push(Report { id, outcome, started, finished, note: take_note() });
-        after_slow = finished - started >= SLOW_MS;
-        if after_slow || finished - last_flush >= FLUSH_MS {
-            emit(Event::Done(std::mem::take(&mut done)));
-            last_flush = finished;
-        }
-    }
-    if !done.is_empty() {
-        emit(Event::Done(done));
+        emit(Event::Done(vec![Report { id, outcome, started, finished, note: take_note() }]));
     }
 }
