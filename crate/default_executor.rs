@@ -5,13 +5,14 @@
 //! On a page without threads (not cross-origin isolated) it is a process pool, and
 //! only registered jobs can run on it.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Once};
 
 use serde::de::DeserializeOwned;
 
 use crate::job::{IntoJob, JobError, JobFuture, new_job};
 use crate::log;
 use crate::platform;
+use crate::scope::{self, PerRun};
 use crate::process_pool::ProcessPoolExecutor;
 use crate::thread_pool::{ExecutorError, ThreadPoolExecutor};
 
@@ -31,20 +32,38 @@ thread_local! {
     };
 }
 
-/// The default executor where threads are unavailable: processes, one per core.
-static PROCESSES: LazyLock<ProcessPoolExecutor> = LazyLock::new(|| {
-    platform::console_note(&format!(
-        "web-executors: the default executor runs jobs on process workers, because {}",
-        platform::threads_available().err().unwrap_or_default()
-    ));
-    ProcessPoolExecutor::builder().name(DEFAULT_EXECUTOR).build().expect("cores > 0")
-});
+/// The default executor where threads are unavailable: processes, one per core. Like
+/// each asyncio loop's, each run has its own, made on first use.
+static PROCESSES: PerRun<Arc<ProcessPoolExecutor>> = PerRun::new();
+
+static NOTED: Once = Once::new();
+
+fn processes() -> Arc<ProcessPoolExecutor> {
+    PROCESSES.get_or_make(|| {
+        NOTED.call_once(|| {
+            platform::console_note(&format!(
+                "web-executors: the default executor runs jobs on process workers, because {}",
+                platform::threads_available().err().unwrap_or_default()
+            ))
+        });
+        Arc::new(ProcessPoolExecutor::builder().name(DEFAULT_EXECUTOR).build().expect("cores > 0"))
+    })
+}
+
+/// Python's `loop.shutdown_default_executor()`, which `asyncio.run` calls at the end:
+/// the current run's default process workers finish their jobs and go. (With threads
+/// the default executor is rayon's pool, which the whole page shares and keeps.)
+pub async fn shutdown_default_executor() {
+    if let Some(executor) = PROCESSES.take(scope::current()) {
+        executor.shutdown(true, false).await;
+    }
+}
 
 /// Submits `job` to the default executor.
 pub fn submit_default<T: Send + DeserializeOwned + 'static>(job: impl IntoJob<T>) -> JobFuture<T> {
     let call = job.into_call();
     if platform::threads_available().is_err() {
-        return PROCESSES.submit(call).expect("the default executor is never shut down");
+        return processes().submit(call).expect("a run's default executor is shut down only as it ends");
     }
     let (future, item) = new_job(call, &NAME);
     rayon::spawn(move || WORKER_NAME.with(|name| item.run(name, &|| ())));

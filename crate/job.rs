@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::platform;
 use crate::record::{self, JobRecord, JobState, Recorded};
+use crate::scope::{self, RunId};
 use crate::sync::SpinLock;
 
 /// Why a job gave no result.
@@ -191,6 +192,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// and by the record book.
 pub(crate) struct Job<T> {
     id: u64,
+    /// The run that submitted it (see `scope`).
+    run: RunId,
     label: String,
     executor: Arc<str>,
     submitted: f64,
@@ -217,6 +220,8 @@ struct Inner<T> {
 /// What the executors need of a job without knowing its result type.
 pub(crate) trait JobControl: Recorded {
     fn label(&self) -> &str;
+    /// The run that submitted it.
+    fn run_id(&self) -> RunId;
     /// PENDING → RUNNING on `worker`. False if the job was cancelled while queued.
     fn set_running(&self, worker: &Arc<str>) -> bool;
     fn cancel(&self) -> bool;
@@ -228,6 +233,7 @@ impl<T: Send + 'static> Job<T> {
     fn new(label: String, executor: Arc<str>, describe: Option<fn(&T) -> String>) -> Arc<Self> {
         let job = Arc::new(Job {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            run: scope::current(),
             label,
             executor,
             submitted: platform::now_ms(),
@@ -286,6 +292,7 @@ impl<T: Send + 'static> Recorded for Job<T> {
         let inner = self.inner.lock();
         JobRecord {
             id: self.id,
+            run: self.run,
             label: self.label.clone(),
             executor: self.executor.clone(),
             worker: inner.worker.clone(),
@@ -303,6 +310,10 @@ impl<T: Send + 'static> Recorded for Job<T> {
 impl<T: Send + 'static> JobControl for Job<T> {
     fn label(&self) -> &str {
         &self.label
+    }
+
+    fn run_id(&self) -> RunId {
+        self.run
     }
 
     fn set_running(&self, worker: &Arc<str>) -> bool {
@@ -389,6 +400,7 @@ impl WorkItem {
     /// pool marks the worker idle there, so whoever the result wakes finds it idle.
     pub(crate) fn run(self, worker: &Arc<str>, before_settle: &dyn Fn()) {
         if self.job.set_running(worker) {
+            let _for_its_run = scope::enter(self.job.run_id());
             (self.run)(worker, before_settle);
         }
     }

@@ -18,7 +18,11 @@ use wasm_bindgen::prelude::*;
 use crate::default_executor::submit_default;
 use crate::job::{JobError, JobFuture};
 use crate::sync::SpinLock;
-use crate::{ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, log, platform, record, registry, scenarios};
+use crate::budget::Budget;
+use crate::runs::{Kind, Params, Run};
+use crate::{
+    ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, log, oneshot, platform, record, registry, scenarios, scope, trace,
+};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -38,7 +42,7 @@ fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> 
     wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(future))
 }
 
-fn to_js(value: &impl Serialize) -> JsValue {
+pub(crate) fn to_js(value: &impl Serialize) -> JsValue {
     serde_json::to_string(value).ok().and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }
 
@@ -193,6 +197,15 @@ impl<'a> Options<'a> {
                 self.owner,
                 Self::shown(&value)
             ))),
+        }
+    }
+
+    /// A whole number ≥ 0.
+    fn amount(&self, key: &str) -> Result<Option<u64>, JsError> {
+        let Some(value) = self.get(key) else { return Ok(None) };
+        match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u64)),
+            _ => Err(JsError::new(&format!("{}: {key} must be a whole number, 0 or more (got {})", self.owner, Self::shown(&value)))),
         }
     }
 
@@ -615,68 +628,193 @@ pub fn live_workers() -> Vec<String> {
     platform::live_workers()
 }
 
+/// A number for a new run: its jobs and log lines are kept apart from other runs'.
+#[wasm_bindgen(js_name = newRun)]
+pub fn new_run() -> u32 {
+    scope::new_run()
+}
+
+/// Reads `runScenario`'s options into a run of `name`.
+fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsError> {
+    let known = ["executor", "maxWorkers", "jobs", "blockMs", "n", "gets", "url", "cpuJobs", "run"];
+    let options = Options::read(options, "runScenario", &known)?;
+    let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(|e| JsError::new(&format!("runScenario: {e}")))?;
+    let params = Params {
+        kind,
+        max_workers: options.count("maxWorkers", "max_workers must be greater than 0")?,
+        jobs: options.amount("jobs")?,
+        block_ms: options.count("blockMs", "blockMs must be greater than 0")?.map(|v| v as u64),
+        n: options.count("n", "n must be greater than 0")?.map(|v| v as u64),
+        gets: options.amount("gets")?,
+        url: options.string("url")?,
+        cpu_jobs: options.amount("cpuJobs")?,
+    };
+    let run = Run::new(name, params).map_err(|e| JsError::new(&format!("runScenario: {e}")))?;
+    Ok((run, options.count("run", "run must be a number from newRun()")?.unwrap_or(0) as u32))
+}
+
+/// What a run of `name` with `options` would be, without running it: `workers`, the
+/// most workers it has alive at once, the `executor` kind and every parameter's value. Throws what `runScenario` would.
+#[wasm_bindgen(js_name = planRun)]
+pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let (run, _) = plan(name, &options)?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Plan {
+        workers: usize,
+        executor: &'static str,
+        max_workers: usize,
+        jobs: u64,
+        block_ms: u64,
+        n: u64,
+        gets: u64,
+        cpu_jobs: u64,
+    }
+    Ok(to_js(&Plan {
+        workers: run.workers_needed(),
+        executor: if run.kind == Kind::Threads { "threads" } else { "processes" },
+        max_workers: run.max_workers,
+        jobs: run.jobs,
+        block_ms: run.block_ms,
+        n: run.n,
+        gets: run.gets,
+        cpu_jobs: run.cpu_jobs,
+    }))
+}
+
+thread_local! {
+    /// How to stop each run still going: wakes its future, which then gives up.
+    static STOPS: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
+}
+
 /// Runs a scenario of SCENARIOS.md by name, resolving to what its program returns:
-/// `blocking-squares` (1, `maxWorkers`), `blocking-squares-processes` (2, `maxWorkers`),
-/// `to-thread` (3, `blockMs`), `run-in-executor` (4, `blockMs`), `cpu-bound` (5, `n`,
-/// `maxWorkers`), `choose-executor` (6, `url`, `gets`, `n`).
+/// `blocking-squares` (1; `executor`, `maxWorkers`, `jobs`), `blocking-squares-processes`
+/// (2), `to-thread` (3, `blockMs`), `run-in-executor` (4, `blockMs`), `cpu-bound` (5,
+/// `n`, `maxWorkers`, `executor`), `choose-executor` (6, `url`, `gets`, `n`), `free-form`
+/// (`executor`, `maxWorkers`, `jobs`, `blockMs`, `cpuJobs`, `n`, `gets`, `url`). With
+/// `run` (from `newRun()`) its records and log lines are that run's, and `stopRun` can
+/// stop it.
 #[wasm_bindgen(js_name = runScenario)]
 pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> {
-    let options = Options::read(&options, "runScenario", &["maxWorkers", "blockMs", "n", "url", "gets"])?;
-    let max_workers = options.count("maxWorkers", "max_workers must be greater than 0")?;
-    let block_ms = options.count("blockMs", "blockMs must be greater than 0")?.unwrap_or(2000) as u64;
-    let n = options.count("n", "n must be greater than 0")?.unwrap_or(50_000_000) as u64;
-    let gets = options.count("gets", "gets must be greater than 0")?.unwrap_or(4);
-    let url = options.string("url")?.unwrap_or_else(|| "index.html".to_owned());
-    let failed = |e: scenarios::ScenarioError| JsValue::from(JsError::new(&e.0));
-    let pool_error = |owner: &str, e: crate::ExecutorError| JsError::new(&format!("{owner}: {e}"));
-    Ok(match name.as_str() {
-        "blocking-squares" => {
-            let executor = ThreadPoolExecutor::builder()
-                .max_workers(max_workers.unwrap_or(3))
-                .build()
-                .map_err(|e| pool_error("ThreadPoolExecutor", e))?;
-            promise(async move {
-                let results = scenarios::run_blocking_tasks(&executor).await.map_err(failed)?;
-                executor.shutdown(true, false).await;
-                Ok(to_js(&results))
-            })
+    let (run, id) = plan(&name, &options)?;
+    let (stop, stopped) = oneshot::channel();
+    if id != 0 {
+        STOPS.with(|stops| stops.borrow_mut().insert(id, stop));
+    }
+    let program = scope::scoped(id, async move { run.run().await });
+    Ok(promise(async move {
+        let outcome = first_of(program, stopped).await;
+        STOPS.with(|stops| stops.borrow_mut().remove(&id));
+        match outcome {
+            Some(Ok(value)) => Ok(to_js(&value)),
+            Some(Err(error)) => Err(JsError::new(&error.0).into()),
+            None => Err(JsError::new(&format!("runScenario: run {id} was stopped")).into()),
         }
-        "blocking-squares-processes" => {
-            let executor = ProcessPoolExecutor::builder()
-                .max_workers(max_workers.unwrap_or(3))
-                .build()
-                .map_err(|e| pool_error("ProcessPoolExecutor", e))?;
-            promise(async move {
-                let results = scenarios::run_blocking_tasks(&executor).await.map_err(failed)?;
-                executor.shutdown(true, false).await;
-                Ok(to_js(&results))
-            })
+    }))
+}
+
+/// `program`'s output, or None if `stop` fires first (then `program` is dropped).
+async fn first_of<T>(program: impl Future<Output = T>, mut stop: oneshot::Receiver<()>) -> Option<T> {
+    let mut program = std::pin::pin!(program);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = program.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
         }
-        "to-thread" => promise(async move {
-            scenarios::to_thread_task(block_ms).await.map_err(failed)?;
-            Ok(JsValue::UNDEFINED)
-        }),
-        "run-in-executor" => promise(async move {
-            scenarios::run_in_executor_task(block_ms).await.map_err(failed)?;
-            Ok(JsValue::UNDEFINED)
-        }),
-        "cpu-bound" => {
-            let executor = ProcessPoolExecutor::builder()
-                .max_workers(max_workers.unwrap_or(4))
-                .build()
-                .map_err(|e| pool_error("ProcessPoolExecutor", e))?;
-            promise(async move { Ok(to_js(&scenarios::cpu_bound_task(&executor, n).await.map_err(failed)?)) })
-        }
-        "choose-executor" => promise(async move {
-            Ok(to_js(&scenarios::choose_executor(&url, gets, n).await.map_err(failed)?))
-        }),
-        _ => {
-            return Err(JsError::new(&format!(
-                "runScenario: no scenario {name:?}; the scenarios are blocking-squares, \
-                 blocking-squares-processes, to-thread, run-in-executor, cpu-bound, choose-executor"
-            )));
+        match std::pin::Pin::new(&mut stop).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     })
+    .await
+}
+
+/// Stops run `run`: its executors cancel their queues and let their workers go (process
+/// workers at once; threads once their job ends), and its `runScenario` Promise rejects.
+/// True if the run was still going.
+#[wasm_bindgen(js_name = stopRun)]
+pub fn stop_run(run: u32) -> bool {
+    let going = STOPS.with(|stops| stops.borrow_mut().remove(&run)).map(|stop| stop.send(())).is_some();
+    scope::stop(run);
+    going
+}
+
+/// The job records of run `run`, in submission order.
+#[wasm_bindgen(js_name = runRecords)]
+pub fn run_records(run: u32) -> JsValue {
+    to_js(&record::records_of_run(run))
+}
+
+/// The log lines of run `run`, formatted as its program formats them: with thread
+/// names, or with process ids (`byProcess`, scenario 2's format).
+/// From line `from` on (for a reader that polls while the run goes on).
+#[wasm_bindgen(js_name = runLog)]
+pub fn run_log(run: u32, by_process: bool, from: Option<usize>) -> Vec<String> {
+    let format = if by_process { log::LogLine::format_process } else { log::LogLine::format };
+    log::lines_of_run(run).get(from.unwrap_or(0)..).unwrap_or_default().iter().map(format).collect()
+}
+
+/// Run `run` as Chrome trace-event JSON (opens in Perfetto and DevTools).
+#[wasm_bindgen(js_name = runTrace)]
+pub fn run_trace(run: u32) -> JsValue {
+    to_js(&trace::trace_events(&record::records_of_run(run), &log::lines_of_run(run)))
+}
+
+/// Runs the jobs of a run of `name` on the main thread instead, one after another,
+/// as part of run `run`: the page freezes meanwhile, which is the point. Returns each
+/// job's result or error message.
+#[wasm_bindgen(js_name = runOnMainThread)]
+pub fn run_on_main_thread(name: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let (run, id) = plan(name, &options)?;
+    let _in = scope::enter(id);
+    let results = scenarios::on_main_thread(run.calls());
+    Ok(to_js(&results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect::<Vec<_>>()))
+}
+
+/// The Rust source of scenario `name`'s program: the code that runs, for the page.
+#[wasm_bindgen(js_name = scenarioSource)]
+pub fn scenario_source(name: &str) -> Option<String> {
+    let function = match name {
+        "blocking-squares" | "blocking-squares-processes" => "run_blocking_tasks",
+        "to-thread" => "to_thread_task",
+        "run-in-executor" => "run_in_executor_task",
+        "cpu-bound" => "cpu_bound_task",
+        "choose-executor" => "choose_executor",
+        "free-form" => "mixed_jobs",
+        _ => return None,
+    };
+    scenarios::source_of(function).map(str::to_owned)
+}
+
+/// The page's budget of workers shared by its timeline widgets (see `budget`).
+#[wasm_bindgen(js_name = WorkerBudget)]
+pub struct WorkerBudget(Budget);
+
+#[wasm_bindgen(js_class = WorkerBudget)]
+impl WorkerBudget {
+    #[wasm_bindgen(constructor)]
+    pub fn new(cores: usize) -> WorkerBudget {
+        WorkerBudget(Budget::new(cores))
+    }
+    pub fn declare(&mut self, widget: u32, workers: usize) -> Vec<u32> {
+        self.0.declare(widget, workers)
+    }
+    pub fn withdraw(&mut self, widget: u32) -> Vec<u32> {
+        self.0.withdraw(widget)
+    }
+    pub fn request(&mut self, widget: u32, workers: usize) -> bool {
+        self.0.request(widget, workers)
+    }
+    pub fn release(&mut self, widget: u32) -> Vec<u32> {
+        self.0.release(widget)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn limit(&self) -> usize {
+        self.0.limit()
+    }
+    #[wasm_bindgen(getter, js_name = inUse)]
+    pub fn in_use(&self) -> usize {
+        self.0.in_use()
+    }
 }
 
 /// The log lines from index `from` on, formatted with process ids, as scenario 2 logs.

@@ -9,6 +9,7 @@
 // Workers sleep on contended locks with `memory.atomic.wait32` (see `sync`).
 #![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
+pub mod budget;
 pub mod combinators;
 pub mod default_executor;
 pub mod executor;
@@ -21,13 +22,19 @@ pub mod process_pool;
 pub mod process_worker;
 pub mod record;
 pub mod registry;
+pub mod runs;
 pub mod scenarios;
+pub mod scope;
 mod sync;
 pub mod thread_pool;
+pub mod timeline;
 pub mod time;
+pub mod trace;
 
 #[cfg(target_arch = "wasm32")]
 mod js_api;
+#[cfg(target_arch = "wasm32")]
+mod timeline_canvas;
 
 pub use combinators::{AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait};
 pub use default_executor::{run_in_executor, to_thread};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::platform;
+use crate::scope::{self, RunId};
 use crate::sync::SpinLock;
 
 /// What Python calls the main thread; every thread that is not a pool worker logs as it.
@@ -31,6 +32,9 @@ pub struct LogLine {
     /// The logger: `run_blocking_tasks`, `blocks(3)`.
     pub logger: String,
     pub message: String,
+    /// The run it was logged for (see `scope`); 0 outside any run.
+    #[serde(default)]
+    pub run: RunId,
 }
 
 impl LogLine {
@@ -83,6 +87,7 @@ pub fn log(logger: &str, message: impl Into<String>) {
         thread: current_thread_name(),
         logger: logger.to_owned(),
         message: message.into(),
+        run: scope::current(),
     };
     let line = SINK.with(|sink| match &*sink.borrow() {
         Some(sink) => {
@@ -104,6 +109,11 @@ pub fn lines() -> Vec<LogLine> {
 /// Lines from index `from` on, for a reader that polls while a run is live.
 pub fn lines_since(from: usize) -> Vec<LogLine> {
     LINES.lock().get(from..).map(<[LogLine]>::to_vec).unwrap_or_default()
+}
+
+/// Lines of one run, oldest first.
+pub fn lines_of_run(run: RunId) -> Vec<LogLine> {
+    LINES.lock().iter().filter(|l| l.run == run).cloned().collect()
 }
 
 /// Adds a line logged in a process worker, in time order: it arrives by message,
@@ -130,6 +140,7 @@ mod tests {
             thread: Arc::from("MainThread"),
             logger: "run_blocking_tasks".into(),
             message: "starting".into(),
+            run: 0,
         };
         assert_eq!(line.format(), "MainThread run_blocking_tasks: starting");
         let worker = LogLine {

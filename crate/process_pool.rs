@@ -24,7 +24,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::Duration;
@@ -38,6 +38,7 @@ use crate::log;
 use crate::platform;
 use crate::process_worker::{Event, Outcome, Report, Sent};
 use crate::record::{self, JobRecord};
+use crate::scope::{self, Stop};
 use crate::sync::SpinLock;
 use crate::thread_pool::ExecutorError;
 
@@ -113,8 +114,7 @@ impl ProcessBuilder {
         let name = self.name.unwrap_or_else(|| {
             format!("ProcessPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
         });
-        Ok(ProcessPoolExecutor {
-            pool: Arc::new(Pool {
+        let pool = Arc::new(Pool {
                 name: Arc::from(name),
                 limits: Limits {
                     max_workers,
@@ -123,8 +123,9 @@ impl ProcessBuilder {
                 },
                 initializer: self.initializer,
                 state: SpinLock::new(State::default()),
-            }),
-        })
+        });
+        scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
+        Ok(ProcessPoolExecutor { pool })
     }
 }
 
@@ -161,7 +162,7 @@ struct Queued {
 
 impl Queued {
     fn sent(&self) -> Sent {
-        Sent { id: self.id, name: self.call.name.clone(), args: self.call.args.clone() }
+        Sent { id: self.id, run: self.job.run_id(), name: self.call.name.clone(), args: self.call.args.clone() }
     }
 }
 
@@ -422,13 +423,42 @@ impl State {
         self.died(k, format!("terminated: job {id} timed out"), Some(error), limits)
     }
 
+    /// Shuts down, cancelling the queue, and terminates every worker now: the jobs
+    /// they had been sent fail with `reason`.
+    fn terminate(&mut self, reason: &str, limits: &Limits) -> Vec<Action> {
+        let mut actions = self.shutdown(true, limits);
+        // Jobs a dead worker had been sent, back in the queue: begun once, so they fail.
+        for queued in self.queue.drain(..) {
+            let job = queued.job.label().to_owned();
+            actions.push(Action::Fail(queued.job, JobError::NoWorker { job, reason: reason.to_owned() }));
+        }
+        for k in 0..self.workers.len() {
+            if self.workers[k].status == Status::Exited {
+                continue;
+            }
+            let proc = &mut self.workers[k];
+            let worker = proc.name.clone();
+            for queued in std::mem::take(&mut proc.in_flight) {
+                let job = queued.job.label().to_owned();
+                let error = JobError::WorkerDied { job, worker: worker.clone(), reason: reason.to_owned() };
+                actions.push(Action::Fail(queued.job, error));
+            }
+            proc.running = None;
+            actions.extend(self.let_go(k));
+        }
+        actions
+    }
+
     fn shutdown(&mut self, cancel_futures: bool, limits: &Limits) -> Vec<Action> {
         self.shutdown = true;
-        let mut actions: Vec<Action> = if cancel_futures {
-            self.queue.drain(..).filter(|q| !q.resent).map(|q| Action::Cancel(q.job)).collect()
-        } else {
-            Vec::new()
-        };
+        // Python cancels the work not yet handed to a process; jobs sent to a worker that
+        // died before beginning them were handed over already, so they stay and run.
+        let mut actions: Vec<Action> = Vec::new();
+        if cancel_futures {
+            let (resent, pending) = self.queue.drain(..).partition(|q| q.resent);
+            self.queue = resent;
+            actions.extend(pending.into_iter().map(|q: Queued| Action::Cancel(q.job)));
+        }
         actions.extend(self.dispatch(limits));
         if self.alive() == 0 {
             actions.push(Action::Wake(std::mem::take(&mut self.exit_waiters)));
@@ -538,6 +568,14 @@ impl ProcessPoolExecutor {
     /// This executor's job records, in submission order.
     pub fn records(&self) -> Vec<JobRecord> {
         record::records_of(&self.pool.name)
+    }
+}
+
+impl Stop for Pool {
+    /// Processes can be killed, so a stopped run's workers go at once.
+    fn stop(self: Arc<Self>) {
+        let actions = self.state.lock().terminate("terminated: its run was stopped", &self.limits);
+        Pool::perform(&self, actions);
     }
 }
 

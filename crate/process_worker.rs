@@ -10,11 +10,15 @@ use crate::job::{ByName, call_label, catch_panic, take_note};
 use crate::log::{self, LogLine};
 use crate::platform;
 use crate::registry;
+use crate::scope::{self, RunId};
 
 /// A call sent to a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sent {
     pub id: u64,
+    /// The run that submitted it: the lines it logs are that run's.
+    #[serde(default)]
+    pub run: RunId,
     pub name: String,
     pub args: Vec<Value>,
 }
@@ -83,7 +87,8 @@ fn run(name: &str, args: Vec<Value>) -> Outcome {
 /// call's result must not wait behind it, and if the worker dies the pool must know
 /// which call it was in (the model test's cases in tests/model.rs).
 pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
-    for Sent { id, name, args } in batch {
+    for Sent { id, run: for_run, name, args } in batch {
+        let _for_its_run = scope::enter(for_run);
         let started = platform::now_ms();
         emit(Event::Started { id, at: started });
         let outcome = run(&name, args);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::scope::RunId;
 use crate::sync::SpinLock;
 
 /// A job's state, as `concurrent.futures` names them.
@@ -27,6 +28,8 @@ pub enum JobState {
 pub struct JobRecord {
     /// Unique in the page, in submission order.
     pub id: u64,
+    /// The run that submitted it (see `scope`); 0 outside any run.
+    pub run: RunId,
     /// The job as a call: `blocks(3)`.
     pub label: String,
     /// The executor's name: `ThreadPoolExecutor-0`, `asyncio`.
@@ -68,6 +71,12 @@ pub fn records() -> Vec<JobRecord> {
 /// Records of one executor only.
 pub fn records_of(executor: &str) -> Vec<JobRecord> {
     records().into_iter().filter(|r| &*r.executor == executor).collect()
+}
+
+/// Records of one run only.
+pub fn records_of_run(run: RunId) -> Vec<JobRecord> {
+    let jobs = BOOK.lock().clone();
+    jobs.iter().map(|job| job.record()).filter(|r| r.run == run).collect()
 }
 
 /// Forgets every record (the page's "clear", the tests between runs).

@@ -9,22 +9,23 @@ use crate::log::log;
 use crate::time::{sleep, spawn, yield_now};
 use crate::jobs::cpu_task;
 use crate::{
-    Call, Executor, ExecutorError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, gather, job, platform,
-    registry, run_in_executor, to_thread, wait,
+    Call, Executor, ExecutorError, JobError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed,
+    gather, job, platform, registry, run_in_executor, to_thread, wait,
 };
 
 /// `sys.getswitchinterval()`: how long a newly started CPython thread runs before the
 /// thread that started it gets the interpreter back.
 const GIL_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
-/// Scenarios 1 and 2: six `blocks(i)` on a `ThreadPoolExecutor(max_workers=3)` or a
-/// `ProcessPoolExecutor(max_workers=3)`, awaited with `wait`; as in Python, the kind of
-/// executor is the only difference. Returns the results in the done set's order.
-pub async fn run_blocking_tasks(executor: &impl Executor) -> Result<Vec<u64>, ScenarioError> {
+/// Scenarios 1 and 2: `blocks(i)` for i in 0..6 (`jobs`) on a
+/// `ThreadPoolExecutor(max_workers=3)` or a `ProcessPoolExecutor(max_workers=3)`, awaited
+/// with `wait`; as in Python, the kind of executor is the only difference. Returns the
+/// results in the done set's order.
+pub async fn run_blocking_tasks(executor: &impl Executor, jobs: u64) -> Result<Vec<u64>, ScenarioError> {
     log("run_blocking_tasks", "starting");
     log("run_blocking_tasks", "creating executor tasks");
     // loop.run_in_executor(executor, blocks, i)
-    let blocking_tasks = (0..6).map(|i| executor.submit(job!(blocks(i)))).collect::<Result<Vec<_>, _>>()?;
+    let blocking_tasks = (0..jobs).map(|i| executor.submit(job!(blocks(i)))).collect::<Result<Vec<_>, _>>()?;
     log("run_blocking_tasks", "waiting for executor tasks");
     let completed = wait(&blocking_tasks, ReturnWhen::AllCompleted, None).await?;
     let results = completed.done.iter().map(|t| t.result().expect("done").map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
@@ -60,7 +61,7 @@ pub async fn run_in_executor_task(block_ms: u64) -> Result<(), ScenarioError> {
 
 /// Scenario 5: the CPU loop as one job on a `ProcessPoolExecutor(4)`; the main loop
 /// stays free meanwhile. Returns the sum.
-pub async fn cpu_bound_task(executor: &ProcessPoolExecutor, n: u64) -> Result<f64, ScenarioError> {
+pub async fn cpu_bound_task(executor: &impl Executor, n: u64) -> Result<f64, ScenarioError> {
     let awaitable = executor.submit(job!(cpu_task(n)))?; // loop.run_in_executor(executor, cpu_bound_task)
     log("main", "Main doing other things");
     sleep(Duration::from_secs(1)).await;
@@ -119,6 +120,89 @@ pub async fn choose_executor(url: &str, gets: usize, n: u64) -> Result<Compariso
     Ok(Comparison { io_threads_ms, io_processes_ms, cpu_threads_ms, cpu_processes_ms })
 }
 
+/// The free-form mode's jobs: how many of each kind, and their parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mix {
+    /// `blocks_for(i, block_ms)` calls.
+    pub blocks: u64,
+    pub block_ms: u64,
+    /// `cpu_task(n)` calls.
+    pub cpu: u64,
+    pub n: u64,
+    /// `http_get(url)` calls.
+    pub gets: u64,
+    pub url: String,
+}
+
+impl Mix {
+    /// The calls, the kinds taking turns as they are submitted.
+    pub fn calls(&self) -> Vec<Call<serde_json::Value>> {
+        let rounds = self.blocks.max(self.cpu).max(self.gets);
+        let mut calls = Vec::new();
+        for i in 0..rounds {
+            if i < self.blocks {
+                calls.push(registry::call("blocks_for", vec![i.into(), self.block_ms.into()]));
+            }
+            if i < self.cpu {
+                calls.push(registry::call("cpu_task", vec![self.n.into()]));
+            }
+            if i < self.gets {
+                calls.push(registry::call("http_get", vec![self.url.as_str().into()]));
+            }
+        }
+        calls
+    }
+}
+
+/// Free-form: a mix of the scenarios' jobs on one executor, each result logged as it
+/// completes (`as_completed`). Returns how many failed.
+pub async fn mixed_jobs(executor: &impl Executor, mix: &Mix) -> Result<usize, ScenarioError> {
+    log("main", "submitting the jobs");
+    let jobs = mix.calls().into_iter().map(|call| executor.submit(call)).collect::<Result<Vec<_>, _>>()?;
+    log("main", "waiting for them as they complete");
+    let mut completed = as_completed(&jobs, None);
+    let mut failed = 0;
+    while let Some(job) = completed.next().await {
+        let job = job?;
+        match job.result().expect("completed") {
+            Ok(value) => log("main", format!("{}: {value}", job.label())),
+            Err(error) => {
+                failed += 1;
+                log("main", format!("{}: {error}", job.label()));
+            }
+        }
+    }
+    log("main", format!("{} jobs, {failed} failed", jobs.len()));
+    Ok(failed)
+}
+
+/// What the heartbeat's comparison runs: the same calls on the main thread, one after
+/// another, as a program without an executor would; the page cannot draw meanwhile.
+/// Each still gets a record, on the main thread's lane.
+pub fn on_main_thread(calls: Vec<Call<serde_json::Value>>) -> Vec<Result<serde_json::Value, JobError>> {
+    let no_executor: std::sync::Arc<str> = "no executor".into();
+    let main: std::sync::Arc<str> = crate::log::MAIN_THREAD.into();
+    log("main", "running the jobs on the main thread");
+    calls
+        .into_iter()
+        .map(|call| {
+            let (future, item) = crate::job::new_job(call, &no_executor);
+            item.run(&main, &|| ());
+            future.result().expect("it ran")
+        })
+        .collect()
+}
+
+/// The source of the scenario function `name` in this file, with its doc comment:
+/// what the page shows beside the timeline is the code that runs.
+pub fn source_of(name: &str) -> Option<&'static str> {
+    const SOURCE: &str = include_str!("scenarios.rs");
+    let start = SOURCE.find(&format!("pub async fn {name}("))?;
+    let start = SOURCE[..start].trim_end_matches(' ').rfind("\n\n").map_or(0, |i| i + 2);
+    let end = start + SOURCE[start..].find("\n}\n")? + 3;
+    Some(&SOURCE[start..end])
+}
+
 /// What can stop a scenario: an executor refusing work, a wait, or a failed job.
 #[derive(Debug, PartialEq)]
 pub struct ScenarioError(pub String);
@@ -144,5 +228,39 @@ impl From<WaitError> for ScenarioError {
 impl From<String> for ScenarioError {
     fn from(message: String) -> Self {
         ScenarioError(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_shown_is_the_whole_function_with_its_doc() {
+        let source = source_of("run_blocking_tasks").expect("found");
+        assert!(source.starts_with("/// Scenarios 1 and 2"), "{source}");
+        assert!(source.contains("executor.submit(job!(blocks(i)))"));
+        assert!(source.ends_with("    Ok(results)\n}\n"), "{source}");
+        assert!(source_of("mixed_jobs").expect("found").contains("as_completed(&jobs, None)"));
+        assert_eq!(source_of("no_such_scenario"), None);
+    }
+
+    #[test]
+    fn a_mix_takes_turns_between_kinds() {
+        let mix = Mix { blocks: 2, block_ms: 10, cpu: 1, n: 5, gets: 1, url: "a".into() };
+        let labels: Vec<String> = mix.calls().iter().map(|c| c.label.clone()).collect();
+        assert_eq!(labels, ["blocks_for(0, 10)", "cpu_task(5)", "http_get(\"a\")", "blocks_for(1, 10)"]);
+    }
+
+    #[test]
+    fn jobs_on_the_main_thread_run_there_and_leave_records() {
+        let run = crate::scope::new_run();
+        let _in = crate::scope::enter(run);
+        let results = on_main_thread(vec![registry::call("blocks_for", vec![3.into(), 1.into()])]);
+        assert_eq!(results, [Ok(serde_json::Value::from(9))]);
+        let records = crate::record::records_of_run(run);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].worker.as_deref(), Some("MainThread"));
+        assert_eq!(&*records[0].executor, "no executor");
     }
 }

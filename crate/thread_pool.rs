@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
 use std::thread::Thread;
@@ -30,6 +30,7 @@ use crate::job::{IntoJob, JobControl, JobError, JobFuture, WorkItem, new_job};
 use crate::log;
 use crate::platform;
 use crate::record::{self, JobRecord};
+use crate::scope::{self, Stop};
 use crate::sync::SpinLock;
 
 /// Errors of executor calls, with Python's wording where Python has one.
@@ -108,18 +109,18 @@ impl Builder {
         let prefix = self.thread_name_prefix.unwrap_or_else(|| {
             format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
         });
-        Ok(ThreadPoolExecutor {
-            pool: Arc::new(Pool {
-                name: Arc::from(prefix),
-                max_workers,
-                state: SpinLock::new(PoolState {
-                    queue: VecDeque::new(),
-                    workers: Vec::new(),
-                    shutdown: false,
-                    exit_waiters: Vec::new(),
-                }),
+        let pool = Arc::new(Pool {
+            name: Arc::from(prefix),
+            max_workers,
+            state: SpinLock::new(PoolState {
+                queue: VecDeque::new(),
+                workers: Vec::new(),
+                shutdown: false,
+                exit_waiters: Vec::new(),
             }),
-        })
+        });
+        scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
+        Ok(ThreadPoolExecutor { pool })
     }
 }
 
@@ -366,11 +367,7 @@ impl ThreadPoolExecutor {
     /// Python's `shutdown(wait, cancel_futures)`. Takes effect at once; the returned
     /// future resolves when every worker has exited (at once if `wait` is false).
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
-        let (cancelled, idle) = self.pool.state.lock().shutdown(cancel_futures);
-        cancelled.iter().for_each(|item| {
-            item.job.cancel();
-        });
-        idle.iter().for_each(Thread::unpark);
+        self.pool.shut(cancel_futures);
         let pool = self.pool.clone();
         crate::executor::workers_gone(wait, move |waker| pool.state.lock().gone_or_wait(waker))
     }
@@ -378,6 +375,25 @@ impl ThreadPoolExecutor {
     /// This executor's job records, in submission order.
     pub fn records(&self) -> Vec<JobRecord> {
         record::records_of(&self.pool.name)
+    }
+}
+
+impl Pool {
+    /// The part of `shutdown` that takes effect at once.
+    fn shut(&self, cancel_futures: bool) {
+        let (cancelled, idle) = self.state.lock().shutdown(cancel_futures);
+        cancelled.iter().for_each(|item| {
+            item.job.cancel();
+        });
+        idle.iter().for_each(Thread::unpark);
+    }
+}
+
+impl Stop for Pool {
+    /// Threads cannot be killed: queued jobs are cancelled, running ones end on their
+    /// own, and then the workers exit.
+    fn stop(self: Arc<Self>) {
+        self.shut(true);
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::oneshot;
 use crate::platform;
+use crate::scope;
 
 /// Resolves after `duration`, without blocking the thread (`asyncio.sleep`).
 pub fn sleep(duration: Duration) -> Sleep {
@@ -30,10 +31,11 @@ pub fn yield_now() -> impl Future<Output = ()> {
     })
 }
 
-/// `asyncio.create_task`: starts `future` on the main loop now; await the handle for
-/// its output.
+/// `asyncio.create_task`: starts `future` on the main loop now, in the current run;
+/// await the handle for its output.
 pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> oneshot::Receiver<T> {
     let (done, output) = oneshot::channel();
-    platform::spawn_task(Box::pin(async move { done.send(future.await) }));
+    let task = async move { done.send(future.await) };
+    platform::spawn_task(Box::pin(scope::scoped(scope::current(), task)));
     output
 }

@@ -18,7 +18,7 @@ fn pool(max_workers: usize) -> ProcessPoolExecutor {
 #[test]
 fn scenario_2_three_process_ids_two_waves() {
     let executor = pool(3);
-    let results = block_on(scenarios::run_blocking_tasks(&executor)).unwrap();
+    let results = block_on(scenarios::run_blocking_tasks(&executor, 6)).unwrap();
     assert_eq!(results.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from([0, 1, 4, 9, 16, 25]));
     let records = executor.records();
     let pids: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();

@@ -18,7 +18,7 @@ fn scenario_1_logs_like_the_python_program() {
     let _serial = SERIAL.lock().unwrap();
     log::clear();
     let executor = ThreadPoolExecutor::builder().max_workers(3).build().unwrap();
-    let results = block_on(scenarios::run_blocking_tasks(&executor)).unwrap();
+    let results = block_on(scenarios::run_blocking_tasks(&executor, 6)).unwrap();
     assert_eq!(results.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from([0, 1, 4, 9, 16, 25]));
     let lines = log::lines();
     let main: Vec<String> = lines.iter().filter(|l| &*l.thread == "MainThread").map(LogLine::format).collect();

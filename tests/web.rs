@@ -35,7 +35,7 @@ async fn scenario_1_three_workers_two_waves() {
     start().await;
     log::clear();
     let executor = pool("s1", 3);
-    let results = scenarios::run_blocking_tasks(&executor).await.unwrap();
+    let results = scenarios::run_blocking_tasks(&executor, 6).await.unwrap();
     assert_eq!(results.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from([0, 1, 4, 9, 16, 25]));
 
     let records = executor.records();

@@ -23,7 +23,7 @@ fn pool(max_workers: usize) -> ProcessPoolExecutor {
 #[wasm_bindgen_test]
 async fn scenario_2_three_processes_two_waves() {
     let executor = pool(3);
-    let results = scenarios::run_blocking_tasks(&executor).await.unwrap();
+    let results = scenarios::run_blocking_tasks(&executor, 6).await.unwrap();
     assert_eq!(results.iter().copied().collect::<BTreeSet<_>>(), BTreeSet::from([0, 1, 4, 9, 16, 25]));
     let records = executor.records();
     let pids: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();

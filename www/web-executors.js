@@ -89,6 +89,18 @@ function api(wx, about) {
     jobNames: wx.jobNames,
     liveWorkers: wx.liveWorkers,
     runScenario: wx.runScenario,
+    // Runs kept apart, for the timeline (www/executor-timeline.js): a run's number,
+    // its plan, records, log and trace, stopping it, and its jobs on the main thread.
+    newRun: wx.newRun,
+    planRun: wx.planRun,
+    stopRun: wx.stopRun,
+    runRecords: wx.runRecords,
+    runLog: wx.runLog,
+    runTrace: wx.runTrace,
+    runOnMainThread: wx.runOnMainThread,
+    scenarioSource: wx.scenarioSource,
+    Timeline: wx.Timeline,
+    WorkerBudget: wx.WorkerBudget,
     /** The benchmark's floor: a no-op through `rayon::spawn` (threads build only). */
     rayonSpawnNoop: wx.rayonSpawnNoop,
   };

@@ -19,11 +19,10 @@ async function freePort() {
 /**
  * Starts the static server; resolves to `{ url, close }`. By default the site is
  * cross-origin isolated (serve.json); `{ isolated: false }` serves it without the two
- * headers, as most sites are.
+ * headers, as most sites are; `{ config }` names another `serve` configuration.
  */
-export async function serveSite({ isolated = true } = {}) {
+export async function serveSite({ isolated = true, config = isolated ? 'serve.json' : 'tests/e2e/serve.no-isolation.json' } = {}) {
   const port = await freePort();
-  const config = isolated ? 'serve.json' : 'tests/e2e/serve.no-isolation.json';
   const server = spawn(
     process.execPath,
     ['node_modules/serve/build/main.js', '--no-clipboard', '--config', config, '--listen', `tcp://127.0.0.1:${port}`, '.'],
@@ -127,4 +126,20 @@ export async function openFirefoxPage(url) {
       driver.kill();
     },
   };
+}
+
+/** Waits until every <executor-timeline> on `page` says its run is done. */
+export async function widgetsDone(page, timeout = 60_000) {
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('executor-timeline')].every((w) => /^Done/.test(w.shadowRoot.querySelector('.status').textContent)),
+    null,
+    { timeout },
+  );
+}
+
+/** Where the tests keep screenshots: docs/screenshots with UPDATE_SCREENSHOTS=1 (the
+ * README links those), else target/screenshots. */
+export function screenshotPath(name) {
+  const folder = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'target/screenshots';
+  return fileURLToPath(new URL(`../../${folder}/${name}.png`, import.meta.url));
 }

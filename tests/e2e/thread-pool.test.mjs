@@ -1,4 +1,4 @@
-// The JavaScript API and the demo page, served as a user would serve them.
+// The JavaScript API of the threaded build, served as a user would serve it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchChromium, openPage, serveSite } from './harness.mjs';
@@ -20,24 +20,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
   site?.close();
-});
-
-test('the page runs scenario 1 on three worker threads', async () => {
-  const scenario = await openPage(browser, `${site.url}/index.html?run`);
-  await scenario.waitForFunction(() => document.querySelector('#log').textContent.includes('exiting'), null, {
-    timeout: 20_000,
-  });
-  const log = (await scenario.textContent('#log')).split('\n');
-  assert.equal(log[0], 'MainThread run_blocking_tasks: starting');
-  const results = log.find((l) => l.includes('results:')).match(/\[(.*)\]/)[1].split(', ').map(Number);
-  assert.deepEqual([...results].sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
-  const workers = await scenario.$$eval('#jobs tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
-  assert.equal(workers.length, 6);
-  assert.equal(new Set(workers).size, 3, workers.join());
-  assert.match(await scenario.textContent('#build'), /threads build/);
-  await scenario.screenshot({ path: 'test-results/scenario-1-threads.png', fullPage: true });
-  assert.deepEqual(scenario.problems, []);
-  await scenario.close();
 });
 
 test('submit resolves to the result and names its worker', async () => {

@@ -1,0 +1,150 @@
+//! The page's budget of workers, which its timeline widgets share: however many
+//! widgets a page has, no more workers run at once than the larger of the core count
+//! and the largest pool one widget asks for. A widget's run waits, first come first
+//! served, until its workers fit.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// A widget on the page.
+pub type WidgetId = u32;
+
+#[derive(Debug)]
+pub struct Budget {
+    cores: usize,
+    /// The pool size each widget on the page may ask for.
+    asks: BTreeMap<WidgetId, usize>,
+    /// Runs holding workers, and how many.
+    granted: BTreeMap<WidgetId, usize>,
+    /// Runs waiting for workers, oldest first.
+    waiting: VecDeque<(WidgetId, usize)>,
+}
+
+impl Budget {
+    pub fn new(cores: usize) -> Budget {
+        Budget { cores: cores.max(1), asks: BTreeMap::new(), granted: BTreeMap::new(), waiting: VecDeque::new() }
+    }
+
+    /// Workers that may be busy at once.
+    pub fn limit(&self) -> usize {
+        self.asks.values().copied().fold(self.cores, usize::max)
+    }
+
+    /// Workers held now.
+    pub fn in_use(&self) -> usize {
+        self.granted.values().sum()
+    }
+
+    /// `widget` is on the page and its runs need `workers`. Returns runs this lets go.
+    pub fn declare(&mut self, widget: WidgetId, workers: usize) -> Vec<WidgetId> {
+        self.asks.insert(widget, workers.max(1));
+        self.grant()
+    }
+
+    /// `widget` left the page: its ask, its waiting run and its workers go. Returns
+    /// runs this lets go.
+    pub fn withdraw(&mut self, widget: WidgetId) -> Vec<WidgetId> {
+        self.asks.remove(&widget);
+        self.waiting.retain(|(w, _)| *w != widget);
+        self.granted.remove(&widget);
+        self.grant()
+    }
+
+    /// A run of `widget` wants `workers`: true if it may start now, else it waits
+    /// until a later call returns its id.
+    pub fn request(&mut self, widget: WidgetId, workers: usize) -> bool {
+        self.asks.entry(widget).or_insert(workers.max(1));
+        self.waiting.push_back((widget, workers.max(1)));
+        self.grant().contains(&widget)
+    }
+
+    /// `widget`'s run ended: its workers are free. Returns runs this lets go.
+    pub fn release(&mut self, widget: WidgetId) -> Vec<WidgetId> {
+        self.granted.remove(&widget);
+        self.grant()
+    }
+
+    /// Whether `widget` has a run waiting.
+    pub fn is_waiting(&self, widget: WidgetId) -> bool {
+        self.waiting.iter().any(|(w, _)| *w == widget)
+    }
+
+    /// Lets waiting runs go in order while the first fits. A run asking for more than
+    /// the limit gets the limit: its pool then queues jobs, as a pool of that size would.
+    fn grant(&mut self) -> Vec<WidgetId> {
+        let mut started = Vec::new();
+        while let Some(&(widget, workers)) = self.waiting.front() {
+            let workers = workers.min(self.limit());
+            if self.in_use() + workers > self.limit() {
+                break;
+            }
+            self.waiting.pop_front();
+            self.granted.insert(widget, workers);
+            started.push(widget);
+        }
+        started
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_the_cores_or_the_largest_ask() {
+        let mut budget = Budget::new(2);
+        assert_eq!(budget.limit(), 2);
+        budget.declare(1, 3);
+        budget.declare(2, 1);
+        assert_eq!(budget.limit(), 3);
+        budget.withdraw(1);
+        assert_eq!(budget.limit(), 2);
+    }
+
+    #[test]
+    fn runs_wait_their_turn_in_order() {
+        let mut budget = Budget::new(2);
+        for (widget, ask) in [(1, 3), (2, 2), (3, 1)] {
+            budget.declare(widget, ask);
+        }
+        assert!(budget.request(1, 3));
+        assert!(!budget.request(2, 2));
+        assert!(!budget.request(3, 1), "first come, first served: 3 waits behind 2");
+        assert!(budget.is_waiting(3));
+        assert_eq!(budget.release(1), [2, 3]);
+        assert_eq!(budget.in_use(), 3);
+    }
+
+    #[test]
+    fn a_widget_leaving_frees_its_workers_and_its_place() {
+        let mut budget = Budget::new(2);
+        budget.declare(1, 2);
+        budget.declare(2, 2);
+        budget.declare(3, 2);
+        assert!(budget.request(1, 2));
+        assert!(!budget.request(2, 2));
+        assert!(!budget.request(3, 2));
+        assert_eq!(budget.withdraw(2), Vec::<WidgetId>::new(), "2 gave up its place; 1 still runs");
+        assert_eq!(budget.withdraw(1), [3]);
+        assert_eq!(budget.in_use(), 2);
+    }
+
+    #[test]
+    fn never_more_in_use_than_the_limit() {
+        // Six widgets asking 1..=6 workers, runs requested and released in a churn.
+        let mut budget = Budget::new(2);
+        for w in 1..=6 {
+            budget.declare(w, w as usize);
+        }
+        let mut running: Vec<WidgetId> = Vec::new();
+        for round in 0..50u32 {
+            let widget = round % 6 + 1;
+            if running.contains(&widget) {
+                running.retain(|w| *w != widget);
+                running.extend(budget.release(widget));
+            } else if !budget.is_waiting(widget) && budget.request(widget, widget as usize) {
+                running.push(widget);
+            }
+            assert!(budget.in_use() <= budget.limit(), "round {round}: {} > {}", budget.in_use(), budget.limit());
+        }
+    }
+}

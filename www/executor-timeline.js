@@ -1,0 +1,573 @@
+// <executor-timeline>: a scenario of SCENARIOS.md, runnable, with the live timeline of
+// which worker ran each job, its log and a main-thread heartbeat. One module, one tag;
+// it loads the wasm, workers and styles relative to itself. The demo page uses it with
+// its controls, docs pages as a widget (`compact`). The drawing model is Rust
+// (crate/timeline.rs); this file is the element, its events and the page-wide budget.
+import { load } from './web-executors.js';
+
+const STYLES = new URL('./executor-timeline.css', import.meta.url).href;
+
+/** The scenarios, their titles and the parameters each one uses. */
+const SCENARIOS = {
+  'blocking-squares': ['1. Blocking squares on three threads', ['executor', 'maxWorkers', 'jobs']],
+  'blocking-squares-processes': ['2. The same on three processes', ['executor', 'maxWorkers', 'jobs']],
+  'to-thread': ['3. A blocking task with to_thread', ['blockMs']],
+  'run-in-executor': ['4. The same with run_in_executor(None, …)', ['blockMs']],
+  'cpu-bound': ['5. A CPU-bound task on a process pool', ['executor', 'maxWorkers', 'n']],
+  'choose-executor': ['6. Choosing the right executor', ['gets', 'n']],
+  'free-form': ['Free form: mix job kinds', ['executor', 'maxWorkers', 'jobs', 'blockMs', 'cpuJobs', 'n', 'gets']],
+};
+
+/** Each parameter: its attribute, its label, and whether it is a number. */
+const PARAMS = {
+  executor: ['executor', 'executor'],
+  maxWorkers: ['workers', 'max_workers', true],
+  jobs: ['jobs', 'jobs', true],
+  blockMs: ['block-ms', 'block ms', true],
+  n: ['n', 'CPU loop n', true],
+  gets: ['gets', 'GETs', true],
+  cpuJobs: ['cpu-jobs', 'CPU jobs', true],
+  url: ['url', 'GET url'],
+};
+
+const ATTRIBUTES = ['scenario', 'autoplay', 'height', 'compact', ...Object.values(PARAMS).map(([a]) => a)];
+
+const KIND_COLOURS = 8;
+
+// One budget of workers for every widget on the page (see crate/budget.rs).
+let shared;
+async function page() {
+  shared ??= load().then((wx) => ({ wx, budget: new wx.WorkerBudget(navigator.hardwareConcurrency || 2), waiters: new Map() }));
+  return shared;
+}
+
+let nextWidget = 1;
+
+export class ExecutorTimeline extends HTMLElement {
+  static observedAttributes = ATTRIBUTES;
+
+  #id = nextWidget++;
+  #ui;
+  #wx;
+  #timeline;
+  #run = 0;
+  #running = null;
+  #visible = false;
+  #whenVisible = [];
+  #frame = 0;
+  #logFrom = 0;
+  #lastTick = 0;
+  #longestGap = 0;
+  #pointers = new Map();
+  #ready;
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = STYLES;
+    root.append(link, template());
+    this.#ui = ui(root);
+    this.#wire();
+  }
+
+  connectedCallback() {
+    this.#ready ??= this.#start();
+    this.#observer = new IntersectionObserver((entries) => {
+      this.#visible = entries.some((e) => e.isIntersecting);
+      if (this.#visible) this.#whenVisible.splice(0).forEach((go) => go());
+    });
+    this.#observer.observe(this);
+    this.#heartbeat();
+  }
+
+  #observer;
+
+  disconnectedCallback() {
+    this.#observer?.disconnect();
+    cancelAnimationFrame(this.#beat);
+    cancelAnimationFrame(this.#frame);
+    // A widget taken off the page stops its run and gives back its workers.
+    if (this.#wx) {
+      if (this.#running) this.#wx.stopRun(this.#run);
+      page().then(({ budget, waiters }) => release(budget, waiters, () => budget.withdraw(this.#id)));
+    }
+  }
+
+  attributeChangedCallback() {
+    if (this.#ui) this.#render();
+  }
+
+  /** Runs the scenario once the widget is on screen and its workers are free; resolves
+   * to the run's job records. */
+  async run() {
+    await this.#ready;
+    if (this.#running) return this.#running;
+    this.#running = this.#go().finally(() => {
+      this.#running = null;
+      this.#ui.run.disabled = false;
+      this.#ui.main.disabled = false;
+    });
+    return this.#running;
+  }
+
+  /** The last run as Chrome trace-event JSON (Perfetto, DevTools). */
+  trace() {
+    return this.#wx ? this.#wx.runTrace(this.#run) : { traceEvents: [] };
+  }
+
+  /** The last run's job records. */
+  records() {
+    return this.#wx ? this.#wx.runRecords(this.#run) : [];
+  }
+
+  /** How many bars the timeline holds. */
+  get barCount() {
+    return this.#timeline?.barCount ?? 0;
+  }
+
+  /** The longest gap between frames (ms) during the last run. */
+  get longestFrameGap() {
+    return this.#longestGap;
+  }
+
+  /** Draws the timeline once and returns how long it took (ms): for the benchmark. */
+  drawOnce() {
+    const start = performance.now();
+    this.#timeline.draw();
+    return performance.now() - start;
+  }
+
+  get #scenario() {
+    return this.getAttribute('scenario') || 'blocking-squares';
+  }
+
+  /** The runScenario options the attributes give, or the message that says what is wrong. */
+  #options() {
+    const options = {};
+    for (const key of SCENARIOS[this.#scenario]?.[1] ?? []) {
+      const [attribute, , numeric] = PARAMS[key];
+      const text = this.getAttribute(attribute);
+      if (text === null || text === '') continue;
+      options[key] = numeric ? Number(text) : text;
+    }
+    const url = this.getAttribute('url');
+    if (url && SCENARIOS[this.#scenario]?.[1].includes('gets')) options.url = url;
+    return options;
+  }
+
+  /** Checks the attributes; shows what is wrong, in the widget and the console. */
+  #plan() {
+    if (!SCENARIOS[this.#scenario]) {
+      return this.#problem(`scenario="${this.#scenario}" is not a scenario; use one of ${Object.keys(SCENARIOS).join(', ')}`);
+    }
+    try {
+      const plan = this.#wx.planRun(this.#scenario, this.#options());
+      this.#reported = null;
+      return plan;
+    } catch (error) {
+      return this.#problem(error.message.replace(/^runScenario: /, ''));
+    }
+  }
+
+  #problem(message) {
+    this.#say(message, 'error');
+    // Once per mistake, however often the widget re-renders.
+    if (message !== this.#reported) console.error(`<executor-timeline>: ${message}`);
+    this.#reported = message;
+    return null;
+  }
+
+  #reported = null;
+
+  #say(text, tone = '') {
+    this.#ui.status.textContent = text;
+    this.#ui.status.className = `status ${tone}`;
+  }
+
+  async #start() {
+    try {
+      const { wx, budget } = await page();
+      this.#wx = wx;
+      this.#ui.build.textContent = wx.threadsAvailable
+        ? 'threads: workers share memory'
+        : 'processes only: this page is not cross-origin isolated';
+      this.#ui.build.title = wx.whyNoThreads ?? 'The page is cross-origin isolated, so workers run as threads of one wasm instance.';
+      this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
+      matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+        this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
+        this.#timeline.setRun(this.#run);
+        this.#resize();
+      });
+      new ResizeObserver(() => this.#resize()).observe(this.#ui.box);
+      this.#render();
+      const plan = this.#plan();
+      if (plan) budget.declare(this.#id, plan.workers);
+      if (this.hasAttribute('autoplay')) this.run();
+    } catch (error) {
+      this.#problem(`could not start: ${error.message}`);
+    }
+  }
+
+  /** Shows the attributes: controls, code, the plan's message. */
+  #render() {
+    const ui = this.#ui;
+    const scenario = this.#scenario;
+    const uses = SCENARIOS[scenario]?.[1] ?? [];
+    ui.root.classList.toggle('compact', this.hasAttribute('compact'));
+    ui.scenario.value = SCENARIOS[scenario] ? scenario : '';
+    for (const [key, field] of Object.entries(ui.fields)) {
+      field.parentElement.hidden = !uses.includes(key);
+      const value = this.getAttribute(PARAMS[key][0]);
+      if (value !== null && document.activeElement !== this) field.value = value;
+      if (value === null) field.value = '';
+    }
+    ui.title.textContent = SCENARIOS[scenario]?.[0] ?? 'Unknown scenario';
+    const height = Number(this.getAttribute('height'));
+    ui.box.style.height = height > 0 ? `${height}px` : '';
+    if (!this.#wx) return;
+    ui.code.textContent = this.#wx.scenarioSource(scenario) ?? '';
+    const plan = this.#plan();
+    if (plan) {
+      // Each field shows the value it will run with when left empty.
+      for (const [key, field] of Object.entries(ui.fields)) {
+        if (key === 'executor') field.options[0].textContent = `default (${plan.executor})`;
+        else if (plan[key] !== undefined) field.placeholder = String(plan[key]);
+      }
+      this.#say(`${plan.workers} worker${plan.workers === 1 ? '' : 's'} at most, on ${plan.executor}`);
+      page().then(({ budget, waiters }) => release(budget, waiters, () => budget.declare(this.#id, plan.workers)));
+    }
+    this.#resize();
+  }
+
+  #resize() {
+    if (!this.#timeline) return;
+    const width = this.#ui.box.clientWidth;
+    const fixed = Number(this.getAttribute('height'));
+    const height = fixed > 0 ? fixed : Math.max(120, Math.min(this.#timeline.wantedHeight(), 420));
+    this.#ui.canvas.style.height = `${height}px`;
+    this.#timeline.resize(width, height, devicePixelRatio || 1);
+    this.#timeline.draw();
+  }
+
+  async #go() {
+    const { wx, budget, waiters } = await page();
+    this.#ui.run.disabled = true;
+    this.#ui.main.disabled = true;
+    const plan = this.#plan();
+    if (!plan) throw new Error(this.#ui.status.textContent);
+    if (!this.#visible) {
+      this.#say('Waiting to scroll into view…', 'waiting');
+      await new Promise((go) => this.#whenVisible.push(go));
+    }
+    if (!budget.request(this.#id, plan.workers)) {
+      this.#say(`Waiting for workers: ${budget.inUse} of ${budget.limit} busy in other timelines on this page…`, 'waiting');
+      await new Promise((go) => waiters.set(this.#id, go));
+    }
+    if (!this.isConnected) return [];
+    const scenario = this.#scenario;
+    const options = this.#options();
+    this.#run = wx.newRun();
+    this.#timeline.setRun(this.#run);
+    this.#logFrom = 0;
+    this.#ui.log.textContent = '';
+    this.#ui.result.textContent = '';
+    this.#longestGap = 0;
+    this.#say(`Running on ${plan.executor}…`, 'busy');
+    this.#emit('runstart', { run: this.#run, scenario, options });
+    this.#follow();
+    let result;
+    let error;
+    try {
+      result = await wx.runScenario(scenario, { ...options, run: this.#run });
+    } catch (e) {
+      error = e;
+    } finally {
+      cancelAnimationFrame(this.#frame);
+      release(budget, waiters, () => budget.release(this.#id));
+    }
+    this.#update();
+    this.#resize();
+    const records = wx.runRecords(this.#run);
+    this.#ui.result.textContent = error ? `Failed: ${error.message}` : `Result: ${JSON.stringify(result)}`;
+    this.#ui.result.className = error ? 'result error' : 'result';
+    this.#say(`Done: ${records.length} jobs · longest frame gap ${this.#longestGap.toFixed(1)} ms`);
+    this.#emit('runcomplete', { run: this.#run, records, result, error });
+    if (error) throw error;
+    return records;
+  }
+
+  /** Redraws once a frame while the run goes on. */
+  #follow() {
+    this.#update();
+    this.#frame = requestAnimationFrame(() => this.#follow());
+  }
+
+  #update() {
+    const timeline = this.#timeline;
+    timeline.refresh();
+    if (this.#ui.canvas.clientHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
+    timeline.draw();
+    for (const record of timeline.takeFinished()) this.#emit('jobfinished', { record });
+    const lines = this.#wx.runLog(this.#run, this.#byProcess(), this.#logFrom);
+    if (lines.length) {
+      this.#logFrom += lines.length;
+      const log = this.#ui.log;
+      log.append(`${log.textContent ? '\n' : ''}${lines.join('\n')}`);
+      // A long run keeps its last lines: the panel is for reading, the trace for keeping.
+      if (log.childNodes.length > 200) log.firstChild.remove();
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  /** Scenario 2 logs with process ids, as its Python program does. */
+  #byProcess() {
+    return this.#scenario === 'blocking-squares-processes' || this.#options().executor === 'processes';
+  }
+
+  /** The same jobs on the main thread: the heartbeat stops while they run. */
+  async #onMainThread() {
+    const plan = this.#plan();
+    if (!plan) return;
+    this.#run = this.#wx.newRun();
+    this.#timeline.setRun(this.#run);
+    this.#ui.log.textContent = '';
+    this.#logFrom = 0;
+    this.#longestGap = 0;
+    this.#say('Running on the main thread: the page cannot draw until it ends…', 'busy');
+    // Let that message and one more heartbeat frame show before the page freezes.
+    await new Promise((go) => requestAnimationFrame(() => setTimeout(go, 30)));
+    const results = this.#wx.runOnMainThread(this.#scenario, { ...this.#options(), run: this.#run });
+    await new Promise((go) => requestAnimationFrame(go));
+    this.#update();
+    this.#resize();
+    this.#ui.result.textContent = `Results on the main thread: ${JSON.stringify(results)}`;
+    this.#say(`Done on the main thread · longest frame gap ${this.#longestGap.toFixed(1)} ms`);
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  #beat = 0;
+
+  /** The heartbeat: a dot that moves once a frame, and the longest gap between frames. */
+  #heartbeat() {
+    const still = matchMedia('(prefers-reduced-motion: reduce)');
+    const tick = (now) => {
+      if (this.#lastTick) {
+        const gap = now - this.#lastTick;
+        if (gap > this.#longestGap) this.#longestGap = gap;
+        this.#ui.gap.textContent = `longest frame gap ${this.#longestGap.toFixed(1)} ms`;
+      }
+      this.#lastTick = now;
+      const phase = (now / 1000) % 2;
+      const x = phase < 1 ? phase : 2 - phase;
+      // Reduced motion: the dot stays and blinks a frame count instead of sliding.
+      if (still.matches) this.#ui.dot.dataset.frame = String(Math.floor(now / 500) % 2);
+      else this.#ui.dot.style.transform = `translateX(${(x * 100).toFixed(1)}%)`;
+      this.#beat = requestAnimationFrame(tick);
+    };
+    this.#lastTick = 0;
+    this.#beat = requestAnimationFrame(tick);
+  }
+
+  #tip(id, x, y) {
+    const tip = this.#ui.tip;
+    if (id === undefined || id === null) {
+      tip.hidden = true;
+      return;
+    }
+    const [head, ...rest] = this.#timeline.details(id);
+    const strong = document.createElement('strong');
+    strong.textContent = head;
+    tip.replaceChildren(strong, ...rest.map((line) => Object.assign(document.createElement('div'), { textContent: line })));
+    tip.hidden = false;
+    const box = this.#ui.box.getBoundingClientRect();
+    tip.style.left = `${Math.min(x + 12, box.width - tip.offsetWidth - 4)}px`;
+    tip.style.top = `${y + 14}px`;
+  }
+
+  #wire() {
+    const ui = this.#ui;
+    const canvas = ui.canvas;
+    const at = (event) => {
+      const r = canvas.getBoundingClientRect();
+      return [event.clientX - r.left, event.clientY - r.top];
+    };
+    const redraw = () => this.#timeline?.draw();
+    canvas.addEventListener('wheel', (event) => {
+      if (!this.#timeline) return;
+      event.preventDefault();
+      this.#timeline.zoomAt(at(event)[0], Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.002)));
+      redraw();
+    }, { passive: false });
+    canvas.addEventListener('pointerdown', (event) => {
+      canvas.setPointerCapture(event.pointerId);
+      this.#pointers.set(event.pointerId, at(event));
+    });
+    canvas.addEventListener('pointermove', (event) => {
+      if (!this.#timeline) return;
+      const [x, y] = at(event);
+      const last = this.#pointers.get(event.pointerId);
+      if (last && this.#pointers.size === 1) {
+        this.#timeline.panBy(x - last[0]);
+        redraw();
+      } else if (last && this.#pointers.size === 2) {
+        // Pinch: the change in distance between the two fingers is the zoom.
+        const other = [...this.#pointers].find(([id]) => id !== event.pointerId)[1];
+        const before = Math.hypot(last[0] - other[0], last[1] - other[1]);
+        const after = Math.hypot(x - other[0], y - other[1]);
+        if (before > 0) this.#timeline.zoomAt((x + other[0]) / 2, after / before);
+        redraw();
+      }
+      if (last) this.#pointers.set(event.pointerId, [x, y]);
+      else this.#tip(this.#timeline.hitAt(x, y), x, y);
+    });
+    const lift = (event) => this.#pointers.delete(event.pointerId);
+    canvas.addEventListener('pointerup', lift);
+    canvas.addEventListener('pointercancel', lift);
+    canvas.addEventListener('pointerleave', () => this.#tip(null));
+    canvas.addEventListener('dblclick', () => {
+      this.#timeline?.fit();
+      redraw();
+    });
+    canvas.addEventListener('keydown', (event) => {
+      const timeline = this.#timeline;
+      if (!timeline) return;
+      const steps = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
+      const middle = canvas.clientWidth / 2;
+      if (steps[event.key]) {
+        const id = timeline.step(steps[event.key]);
+        const box = id === undefined ? null : timeline.barBox(id);
+        this.#tip(id, box ? box[0] : 0, box ? box[1] + box[3] - 14 : 0);
+        ui.live.textContent = id === undefined ? '' : timeline.details(id).join('; ');
+      } else if (event.key === '+' || event.key === '=') timeline.zoomAt(middle, 1.5);
+      else if (event.key === '-') timeline.zoomAt(middle, 1 / 1.5);
+      else if (event.key === '0') timeline.fit();
+      else if (event.key === 'Escape') {
+        timeline.select(undefined);
+        this.#tip(null);
+      } else return;
+      event.preventDefault();
+      redraw();
+    });
+    // The controls write attributes, so the element stays the one source of truth.
+    ui.scenario.addEventListener('change', () => this.setAttribute('scenario', ui.scenario.value));
+    for (const [key, field] of Object.entries(ui.fields)) {
+      field.addEventListener('change', () => {
+        const attribute = PARAMS[key][0];
+        if (field.value === '') this.removeAttribute(attribute);
+        else this.setAttribute(attribute, field.value);
+      });
+    }
+    ui.run.addEventListener('click', () => this.run().catch(() => {}));
+    ui.main.addEventListener('click', () => this.#onMainThread());
+    ui.saveTrace.addEventListener('click', () => download(`${this.#scenario}.trace.json`, this.trace()));
+    ui.saveRecords.addEventListener('click', () => download(`${this.#scenario}.records.json`, this.records()));
+  }
+}
+
+/** Runs `change` on the budget and lets go the widgets it grants workers to. */
+function release(budget, waiters, change) {
+  for (const widget of change()) {
+    waiters.get(widget)?.();
+    waiters.delete(widget);
+  }
+}
+
+function download(name, value) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 1)], { type: 'application/json' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** The timeline's colours, from the component's CSS custom properties. */
+function palette(root) {
+  const style = getComputedStyle(root);
+  const get = (name) => style.getPropertyValue(`--wx-${name}`).trim();
+  const keys = ['stripe', 'grid', 'axis-text', 'lane-title', 'queue', 'failed', 'timed-out', 'cancelled', 'bar-text', 'mark', 'selected'];
+  const colours = Object.fromEntries(keys.map((k) => [k.replace(/-(\w)/g, (_, c) => c.toUpperCase()), get(k)]));
+  colours.kinds = Array.from({ length: KIND_COLOURS }, (_, k) => get(`kind-${k}`));
+  return colours;
+}
+
+function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+/** The shadow tree, built with DOM calls: nothing is parsed as HTML. */
+function template() {
+  const scenario = element('select', { name: 'scenario' }, ...Object.entries(SCENARIOS).map(([value, [title]]) => element('option', { value }, title)));
+  const fields = Object.entries(PARAMS)
+    .filter(([key]) => key !== 'url')
+    .map(([key, [, label, numeric]]) => {
+      const input = key === 'executor'
+        ? element('select', { name: key }, element('option', { value: '' }, 'default'), element('option', { value: 'threads' }, 'threads'), element('option', { value: 'processes' }, 'processes'))
+        : element('input', { name: key, type: numeric ? 'number' : 'text', min: key === 'jobs' || key === 'gets' || key === 'cpuJobs' ? 0 : 1, inputMode: 'numeric', placeholder: 'default' });
+      return element('label', { className: 'field' }, element('span', {}, label), input);
+    });
+  const root = element(
+    'div',
+    { className: 'wx' },
+    element('div', { className: 'head' }, element('strong', { className: 'title' }), element('span', { className: 'build' })),
+    element(
+      'form',
+      { className: 'controls' },
+      element('label', { className: 'field wide' }, element('span', {}, 'scenario'), scenario),
+      ...fields,
+      element('div', { className: 'buttons' }, element('button', { type: 'button', className: 'run' }, 'Run'), element('button', { type: 'button', className: 'main secondary' }, 'Run on the main thread')),
+    ),
+    element('p', { className: 'status', role: 'status' }),
+    element(
+      'div',
+      { className: 'panes' },
+      element('pre', { className: 'code', tabIndex: 0, ariaLabel: 'The Rust code of this scenario' }),
+      element(
+        'div',
+        { className: 'timeline' },
+        element('div', { className: 'box' }, element('canvas', { tabIndex: 0, role: 'img', ariaLabel: 'Timeline: a lane per worker, a bar per job. Arrow keys move between jobs, + and - zoom, 0 fits, Escape clears.' }), element('div', { className: 'tip', role: 'tooltip', hidden: true })),
+        element('div', { className: 'heartbeat' }, element('span', { className: 'track' }, element('span', { className: 'dot' })), element('span', { className: 'gap' }, 'longest frame gap –')),
+      ),
+    ),
+    element('p', { className: 'result' }),
+    element('pre', { className: 'log', ariaLabel: 'Log' }),
+    element('div', { className: 'exports' }, element('button', { type: 'button', className: 'secondary save-trace' }, 'Download trace (Perfetto, DevTools)'), element('button', { type: 'button', className: 'secondary save-records' }, 'Download records')),
+    element('div', { className: 'live', ariaLive: 'polite' }),
+  );
+  return root;
+}
+
+function ui(shadow) {
+  const root = shadow.querySelector('.wx');
+  const $ = (selector) => root.querySelector(selector);
+  const fields = Object.fromEntries([...root.querySelectorAll('.field [name]')].filter((f) => f.name !== 'scenario').map((f) => [f.name, f]));
+  root.querySelector('form').addEventListener('submit', (e) => e.preventDefault());
+  return {
+    root,
+    fields,
+    scenario: $('[name=scenario]'),
+    title: $('.title'),
+    build: $('.build'),
+    status: $('.status'),
+    code: $('.code'),
+    box: $('.box'),
+    canvas: $('canvas'),
+    tip: $('.tip'),
+    dot: $('.dot'),
+    gap: $('.gap'),
+    result: $('.result'),
+    log: $('.log'),
+    live: $('.live'),
+    run: $('.run'),
+    main: $('.main'),
+    saveTrace: $('.save-trace'),
+    saveRecords: $('.save-records'),
+  };
+}
+
+customElements.define('executor-timeline', ExecutorTimeline);
