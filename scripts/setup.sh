@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the project needs and is missing; quiet when all is there.
-#   scripts/setup.sh          what `npm start` needs (toolchain, wasm-bindgen-cli, npm packages)
+#   scripts/setup.sh          what `npm start` needs (toolchain, wasm-bindgen-cli, npm packages
+#                             with binaryen's wasm-opt)
 #   scripts/setup.sh --test   also browsers, drivers and wasm-pack, for `npm test`;
 #                             python3 for `npm run bench`
 set -euo pipefail
@@ -30,7 +31,8 @@ cargo_tool() { # name version crate [extra install args]
 # Without --locked: a locked webpki-roots of wasm-bindgen-cli is not on the registry.
 cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# The npm packages include binaryen, whose wasm-opt shrinks the plain build.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ] || [ ! -x node_modules/.bin/wasm-opt ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules
