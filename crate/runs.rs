@@ -212,7 +212,7 @@ impl Executor for AnyExecutor {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

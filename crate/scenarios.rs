@@ -231,7 +231,7 @@ impl From<String> for ScenarioError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -118,7 +118,7 @@ impl<T: Clone> PerRun<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
