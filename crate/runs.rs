@@ -76,7 +76,9 @@ impl Run {
             "choose-executor" => (Kind::Threads, 4, 0),
             _ => (if threads_here { Kind::Threads } else { Kind::Processes }, 3, 200),
         };
-        let kind = params.kind.unwrap_or(kind);
+        // Without shared memory a scenario on threads runs on processes, as the default
+        // executor does; asking for threads outright is an error.
+        let kind = params.kind.unwrap_or(if threads_here { kind } else { Kind::Processes });
         if kind == Kind::Threads && !threads_here && matches!(scenario, "blocking-squares" | "cpu-bound" | "free-form") {
             return Err(format!(
                 "{scenario} on threads needs shared memory, which this page does not have: choose processes, \

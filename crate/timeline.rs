@@ -301,6 +301,10 @@ fn paint_of(bar: &Bar) -> Paint {
 /// bar hidden under the one before it in its lane (many tiny jobs in one pixel) too,
 /// so a frame costs about one shape per pixel column per lane at most.
 pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -> Vec<Shape> {
+    if layout.lanes.is_empty() {
+        let text = "No jobs yet: run the scenario".to_owned();
+        return vec![Shape::Text { x: plot.gutter, y: plot.height / 2.0, text, paint: Paint::AxisText }];
+    }
     let mut shapes = Vec::new();
     let lane_h = plot.lane_height;
     for lane in (1..layout.lanes.len()).step_by(2) {
@@ -639,6 +643,12 @@ mod tests {
         let shapes = scene(&layout, &zoomed, &plot, None);
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(_), .. })).count();
         assert!((100..=102).contains(&bars), "{bars}");
+    }
+
+    #[test]
+    fn an_empty_timeline_says_so() {
+        let shapes = scene(&Layout::default(), &View { from: 0.0, to: 1.0 }, &plot(), None);
+        assert!(matches!(&shapes[..], [Shape::Text { text, .. }] if text.starts_with("No jobs yet")));
     }
 
     #[test]

@@ -21,4 +21,5 @@ wasm-pack test --headless --firefox -- --test web --test web_processes
 
 step "the served page: end-to-end in Chromium and Firefox, isolated and not"
 bash scripts/build.sh
-node --test --test-concurrency=1 tests/e2e/
+# A test that hangs fails after 5 minutes instead of holding the run.
+node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/

@@ -37,7 +37,8 @@ export async function serveSite({ isolated = true, config = isolated ? 'serve.js
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { url, close: () => server.kill() };
+  // SIGKILL: serve's graceful close on SIGTERM waits for every kept-alive connection.
+  return { url, close: () => server.kill('SIGKILL') };
 }
 
 /** Debian's Chromium, headless, as root. */

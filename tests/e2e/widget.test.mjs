@@ -146,6 +146,7 @@ test('a widget removed mid-run lets its workers go, and the next run is its own'
 
 test('six widgets on a page never have more workers alive than the budget', async () => {
   const page = await openEmbed(strict, 'tests/e2e/blank-widget.html');
+  await page.setViewportSize({ width: 900, height: 2400 }); // all six on screen
   const out = await page.evaluate(async () => {
     const { load } = await import('/www/web-executors.js');
     const wx = await load();
