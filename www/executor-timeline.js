@@ -270,6 +270,7 @@ export class ExecutorTimeline extends HTMLElement {
     const options = this.#options();
     this.#run = wx.newRun();
     this.#timeline.setRun(this.#run);
+    this.#byProcess = plan.executor === 'processes';
     this.#logFrom = 0;
     this.#ui.log.textContent = '';
     this.#ui.result.textContent = '';
@@ -310,7 +311,7 @@ export class ExecutorTimeline extends HTMLElement {
     if (this.#ui.canvas.clientHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
     timeline.draw();
     for (const record of timeline.takeFinished()) this.#emit('jobfinished', { record });
-    const lines = this.#wx.runLog(this.#run, this.#byProcess(), this.#logFrom);
+    const lines = this.#wx.runLog(this.#run, this.#byProcess, this.#logFrom);
     if (lines.length) {
       this.#logFrom += lines.length;
       const log = this.#ui.log;
@@ -321,10 +322,8 @@ export class ExecutorTimeline extends HTMLElement {
     }
   }
 
-  /** Scenario 2 logs with process ids, as its Python program does. */
-  #byProcess() {
-    return this.#scenario === 'blocking-squares-processes' || this.#options().executor === 'processes';
-  }
+  /** A run on processes logs with process ids, as scenario 2's Python program does. */
+  #byProcess = false;
 
   /** The same jobs on the main thread: the heartbeat stops while they run. */
   async #onMainThread() {
@@ -332,6 +331,7 @@ export class ExecutorTimeline extends HTMLElement {
     if (!plan) return;
     this.#run = this.#wx.newRun();
     this.#timeline.setRun(this.#run);
+    this.#byProcess = false;
     this.#ui.log.textContent = '';
     this.#logFrom = 0;
     this.#longestGap = 0;

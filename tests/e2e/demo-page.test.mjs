@@ -110,6 +110,7 @@ test('scenario 5: the CPU loop on a process pool while the page keeps drawing', 
   const sum = JSON.parse(run.result.replace(/^Result: /, ''));
   assert.ok(Math.abs(sum / ((2 / 3) * 20_000_000 ** 1.5) - 1) < 1e-3, run.result);
   assert.deepEqual(run.said, ['Main doing other things', 'Task starting', 'Task done']);
+  assert.ok(run.log.some((l) => /^PID 1000[1-9] +cpu_task: Task starting$/.test(l)), run.log.join('\n'));
   assert.ok(run.gap < 250, `the page kept drawing: longest frame gap ${run.gap} ms`);
   await run.page.screenshot({ path: screenshotPath('scenario-5-processes'), fullPage: true });
   await run.page.close();
