@@ -606,7 +606,8 @@ impl<P: Pool> Case<P> {
         }
         for entry in self.entries.iter().filter(|e| matches!(e.kind, Kind::Returns | Kind::Held)) {
             let ran = runs.get(&format!("blocks({})", entry.tag)).copied().unwrap_or(0);
-            assert_eq!(ran, usize::from(!entry.cancelled), "{entry:?} ran {ran} times");
+            let record = self.pool.records().into_iter().find(|r| r.label.starts_with(&format!("blocks_for({}, ", entry.tag)));
+            assert_eq!(ran, usize::from(!entry.cancelled), "{entry:?} ran {ran} times: {record:?}");
         }
         let records = self.pool.records();
         let spans: Vec<(f64, f64)> =

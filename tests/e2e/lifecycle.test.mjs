@@ -1,0 +1,140 @@
+// Shutdown and the page's lifecycle: a pool shut down without waiting, a pool freed
+// (dropped) mid-run and a page navigated away mid-run leave no Web Worker running and
+// no job unsettled; bad timeouts and an empty wait say what is wrong. Workers are
+// counted from outside the page, as the browser sees them (Playwright's page.workers()).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, openPage, serveSite } from './harness.mjs';
+
+let isolated;
+let plain;
+let browser;
+
+before(async () => {
+  isolated = await serveSite();
+  plain = await serveSite({ isolated: false });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  isolated?.close();
+  plain?.close();
+});
+
+/** A page with `wx` loaded, and how many Web Workers it has before any pool. */
+async function ready(site) {
+  const page = await openPage(browser, `${site.url}/tests/e2e/blank-widget.html`);
+  await page.evaluate(async () => {
+    const { load } = await import('/www/web-executors.js');
+    window.wx = await load();
+  });
+  page.baseline = page.workers().length;
+  return page;
+}
+
+/** Waits until the page's Web Workers are back to `count` (or 5 s pass). */
+async function workersBackTo(page, count) {
+  for (let i = 0; i < 100 && page.workers().length > count; i++) await new Promise((r) => setTimeout(r, 50));
+  return page.workers().length;
+}
+
+for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+  const site = () => (kind === 'ThreadPoolExecutor' ? isolated : plain);
+
+  test(`${kind}: shutdown without waiting mid-run settles every job, then every worker goes`, async () => {
+    const page = await ready(site());
+    const out = await page.evaluate(async (kind) => {
+      const run = async (cancelFutures) => {
+        const pool = new wx[kind]({ maxWorkers: 3 });
+        const jobs = Array.from({ length: 9 }, (_, i) => pool.submit('blocks_for', i, 100));
+        await Promise.all(jobs.slice(0, 3).map((j) => j.started()));
+        await pool.shutdown({ wait: false, cancelFutures });
+        const outcomes = await Promise.all(jobs.map((j) => j.then((v) => `ok ${v}`, (e) => e.name)));
+        return outcomes;
+      };
+      return { keep: await run(false), cancel: await run(true) };
+    }, kind);
+    assert.deepEqual(out.keep, [0, 1, 4, 9, 16, 25, 36, 49, 64].map((v) => `ok ${v}`), 'queued jobs still run');
+    const cancelled = out.cancel.filter((o) => o === 'CancelledError').length;
+    // Threads cancel all six queued jobs; processes, like Python's, may have sent some
+    // ahead to a worker, and those run.
+    if (kind === 'ThreadPoolExecutor') assert.equal(cancelled, 6, out.cancel.join());
+    else assert.ok(cancelled >= 1 && cancelled <= 6, out.cancel.join());
+    assert.deepEqual(out.cancel.slice(0, 3), ['ok 0', 'ok 1', 'ok 4'], 'the running ones finish');
+    assert.ok(out.cancel.every((o, i) => o === 'CancelledError' || o === `ok ${i * i}`), out.cancel.join());
+    assert.equal(await workersBackTo(page, page.baseline), page.baseline);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
+  test(`${kind}: a pool freed mid-run (dropped) lets its jobs finish and its workers go`, async () => {
+    const page = await ready(site());
+    const outcomes = await page.evaluate(async (kind) => {
+      const pool = new wx[kind]({ maxWorkers: 2 });
+      const jobs = Array.from({ length: 4 }, (_, i) => pool.submit('blocks_for', i + 1, 100));
+      await jobs[0].started();
+      pool.free(); // what the garbage collector does with an unreachable pool
+      return Promise.all(jobs.map((j) => j.then((v) => v, (e) => e.message)));
+    }, kind);
+    assert.deepEqual(outcomes, [1, 4, 9, 16]);
+    assert.equal(await workersBackTo(page, page.baseline), page.baseline);
+    await page.close();
+  });
+}
+
+test('navigating away mid-run ends every worker of the page', async () => {
+  for (const site of [isolated, plain]) {
+    const page = await ready(site);
+    await page.evaluate(() => {
+      const threads = wx.threadsAvailable ? new wx.ThreadPoolExecutor({ maxWorkers: 3 }) : null;
+      const processes = new wx.ProcessPoolExecutor({ maxWorkers: 3 });
+      for (let i = 0; i < 6; i++) {
+        threads?.submit('blocks_for', i, 2000);
+        processes.submit('blocks_for', i, 2000);
+      }
+      window.keep = [threads, processes];
+    });
+    for (let i = 0; i < 100 && page.workers().length < page.baseline + 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(page.workers().length >= page.baseline + 3, 'the pools had started workers');
+    await page.goto(`${site.url}/tests/e2e/blank-widget.html`);
+    assert.equal(await workersBackTo(page, 0), 0);
+    await page.close();
+  }
+});
+
+test('bad timeouts and an empty wait say what is wrong, and the pool goes on', async () => {
+  const page = await ready(plain);
+  const out = await page.evaluate(async () => {
+    const pool = new wx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit('blocks_for', 2, 50);
+    const attempt = async (f) => {
+      try {
+        await f();
+        return 'no error';
+      } catch (e) {
+        return e.message;
+      }
+    };
+    const zero = await wx.wait([job], { timeout: 0 });
+    const result = {
+      zero: [zero.done.length, zero.notDone.length],
+      negative: await attempt(() => wx.wait([job], { timeout: -1 })),
+      nan: await attempt(() => wx.wait([job], { timeout: NaN })),
+      text: await attempt(() => wx.asCompleted([job], { timeout: 'soon' })),
+      empty: await attempt(() => wx.wait([])),
+      timeoutOption: await attempt(() => new wx.ProcessPoolExecutor({ jobTimeout: -5 })),
+      value: await job,
+    };
+    await pool.shutdown();
+    return result;
+  });
+  assert.deepEqual(out.zero, [0, 1], 'a timeout of 0 looks once and returns');
+  assert.match(out.negative, /timeout must be a number of seconds, 0 or more \(got -1\)/);
+  assert.match(out.nan, /timeout must be a number of seconds, 0 or more \(got NaN\)/);
+  assert.match(out.text, /timeout must be a number of seconds, 0 or more \(got "soon"\)/);
+  assert.match(out.empty, /Set of Tasks\/Futures is empty/);
+  assert.match(out.timeoutOption, /jobTimeout must be a number of seconds, 0 or more \(got -5\)|jobTimeout/);
+  assert.equal(out.value, 4);
+  await page.close();
+});
