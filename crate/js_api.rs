@@ -128,7 +128,12 @@ fn start_dispatcher() {
 fn settle_promise(id: u64) {
     let entry = UNSETTLED.with(|u| {
         let mut unsettled = u.borrow_mut();
-        if unsettled.get(&id).is_some_and(|(job, ..)| job.done()) { unsettled.remove(&id) } else { None }
+        let entry = if unsettled.get(&id).is_some_and(|(job, ..)| job.done()) { unsettled.remove(&id) } else { None };
+        // Once all have settled, the table of a burst's size goes back too.
+        if unsettled.is_empty() {
+            unsettled.shrink_to_fit();
+        }
+        entry
     });
     let Some((job, resolve, reject)) = entry else { return };
     let _ = match job.result() {
@@ -617,7 +622,17 @@ pub fn log_entries(from: Option<usize>) -> JsValue {
 pub fn clear_records() {
     record::clear();
     log::clear();
-    JOBS.with(|jobs| jobs.borrow_mut().retain(|_, job| !job.done()));
+    JOBS.with(|jobs| {
+        let mut jobs = jobs.borrow_mut();
+        jobs.retain(|_, job| !job.done());
+        jobs.shrink_to_fit();
+    });
+}
+
+/// Bytes of the wasm heap in use (allocated and not freed), across its threads.
+#[wasm_bindgen(js_name = heapInUse)]
+pub fn heap_in_use() -> f64 {
+    crate::heap::in_use() as f64
 }
 
 /// The names of the registered jobs.

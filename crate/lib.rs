@@ -31,6 +31,13 @@ pub mod timeline;
 pub mod time;
 pub mod trace;
 
+/// The wasm build's heap is counted (`heap::in_use`); a library leaves the host's
+/// allocator to the program.
+#[cfg(target_arch = "wasm32")]
+mod heap;
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: heap::Counted = heap::Counted;
 #[cfg(target_arch = "wasm32")]
 mod js_api;
 #[cfg(target_arch = "wasm32")]

@@ -125,7 +125,8 @@ pub(crate) fn append(line: LogLine) {
 }
 
 pub fn clear() {
-    LINES.lock().clear();
+    // A new Vec, not `clear()`: the memory of a long run goes back too.
+    *LINES.lock() = Vec::new();
 }
 
 #[cfg(test)]

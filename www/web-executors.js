@@ -88,6 +88,8 @@ function api(wx, about) {
     clearRecords: wx.clearRecords,
     jobNames: wx.jobNames,
     liveWorkers: wx.liveWorkers,
+    /** Bytes of the wasm heap in use: for checking that memory comes back. */
+    heapInUse: wx.heapInUse,
     runScenario: wx.runScenario,
     // Runs kept apart, for the timeline (www/executor-timeline.js): a run's number,
     // its plan, records, log and trace, stopping it, and its jobs on the main thread.

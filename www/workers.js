@@ -65,6 +65,9 @@ async function thread({ glueUrl, module, memory, entry }) {
   // unwind inside Rust and never get here; a trap ends only this worker, which
   // the pool replaces.
   wasm.wxWorkerMain(entry);
+  // The worker loop returned: give this thread's stack and thread-locals back to the
+  // shared heap (wasm-bindgen allocated them when the thread started).
+  wasm.__wbindgen_thread_destroy();
 }
 
 async function process({ glueUrl, module, pid, initializer }) {

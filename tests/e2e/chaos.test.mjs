@@ -1,0 +1,152 @@
+// Chaos, in Chromium and Firefox, on both executors: thousands of jobs of every kind, a
+// share of them panicking, failing on bad arguments or (processes) timing out, jobs
+// cancelled at random moments and (processes) workers killed at random. Afterwards every
+// future settled exactly once with the outcome its job calls for, every record is
+// final and consistent, the pool runs at full size again, and the wasm heap is back
+// where it started, within a bound.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
+
+const JOBS = 2000;
+/** What may stay allocated after a run: caches, a grown table or two. */
+const HEAP_SLACK = 256 * 1024;
+
+let isolated;
+let plain;
+let chromium;
+
+before(async () => {
+  isolated = await serveSite();
+  plain = await serveSite({ isolated: false });
+  chromium = await launchChromium();
+});
+
+after(async () => {
+  await chromium?.close();
+  isolated?.close();
+  plain?.close();
+});
+
+/** Runs in the page (and is sent to Firefox as text): self-contained. */
+async function chaos({ kind, jobs, seed }) {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  let state = seed;
+  const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const processes = kind === 'ProcessPoolExecutor';
+  const make = () => new wx[kind]({ maxWorkers: 3, ...(processes ? { jobTimeout: 0.3 } : {}) });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  // A first pool, so that what is made once per page exists before the first reading.
+  const warm = make();
+  (await Promise.allSettled([warm.submit('blocks_for', 1, 0), warm.submit('panics', 'warm')])).forEach(() => {});
+  await warm.shutdown();
+  warm.free();
+  wx.clearRecords();
+  await tick();
+  const heapBefore = wx.heapInUse();
+
+  const pool = make();
+  const futures = [];
+  const expected = [];
+  const outcomes = new Map();
+  let kills = 0;
+  const cancelled = new Set();
+  for (let i = 0; i < jobs; i++) {
+    const r = rand();
+    let job;
+    if (r < 0.08) (job = pool.submit('panics', `chaos ${i}`)), expected.push('error');
+    else if (r < 0.12) (job = pool.submit('blocks', 'x')), expected.push('error');
+    else if (processes && r < 0.14) (job = pool.submit('blocks_for', i, 2000)), expected.push('error');
+    else {
+      const n = i % 5000;
+      job = pool.submit('blocks_for', n, rand() < 0.95 ? 0 : 3);
+      expected.push(n * n);
+    }
+    const k = futures.length;
+    futures.push(job);
+    const settle = (how) => (value) => outcomes.set(k, [...(outcomes.get(k) ?? []), [how, value]]);
+    job.then(settle('ok'), (e) => settle(e.name)(e.message));
+    // As in Python, cancel() is also true for a job cancelled already: count jobs.
+    const victim = futures[Math.floor(rand() * futures.length)];
+    if (rand() < 0.05 && victim.cancel()) cancelled.add(victim);
+    if (processes && rand() < 0.003) {
+      const pids = pool.workers;
+      if (pids.length && pool.killWorker(Number(pids[Math.floor(rand() * pids.length)]))) kills++;
+    }
+    if (i % 100 === 0) await tick();
+  }
+  await Promise.allSettled(futures);
+  await tick();
+
+  const problems = [];
+  const counts = { ok: 0, failed: 0, cancelled: 0, died: 0 };
+  for (let k = 0; k < futures.length; k++) {
+    const seen = outcomes.get(k) ?? [];
+    if (seen.length !== 1) problems.push(`job ${k} settled ${seen.length} times`);
+    const [how, value] = seen[0] ?? [];
+    if (how === 'ok') {
+      counts.ok++;
+      if (value !== expected[k]) problems.push(`job ${k} gave ${value}, not ${expected[k]}`);
+    } else if (how === 'CancelledError') counts.cancelled++;
+    else if (/died|terminated|timed out/.test(value)) counts.died++;
+    else {
+      counts.failed++;
+      if (expected[k] !== 'error') problems.push(`job ${k} failed: ${value}`);
+    }
+  }
+  const records = pool.records();
+  for (const r of records) {
+    if (r.state === 'PENDING' || r.state === 'RUNNING') problems.push(`record ${r.id} still ${r.state}`);
+    if (r.state === 'CANCELLED' && (r.worker || r.started)) problems.push(`cancelled job ${r.id} had begun`);
+    if (r.state === 'FINISHED' && !(r.submitted <= r.started + 1 && r.started <= r.finished)) problems.push(`record ${r.id}: times out of order`);
+    if (r.state === 'FINISHED' && !r.error && r.result == null) problems.push(`record ${r.id}: finished with neither result nor error`);
+  }
+  if (records.length !== jobs) problems.push(`${records.length} records for ${jobs} jobs`);
+
+  // Full size again: three jobs at once run side by side on three workers.
+  const again = [1, 2, 3].map((n) => pool.submit('blocks_for', n, 150));
+  await Promise.all(again);
+  const spans = again.map((j) => j.record());
+  const sideBySide = Math.max(...spans.map((s) => s.started)) < Math.min(...spans.map((s) => s.finished));
+  const workers = new Set(again.map((j) => j.worker)).size;
+  await pool.shutdown();
+  const alive = pool.workersAlive;
+  for (const job of [...futures, ...again]) job.free();
+  pool.free();
+  wx.clearRecords();
+  await tick();
+  return { problems: problems.slice(0, 10), counts, kills, cancels: cancelled.size, workers, sideBySide, alive, heapBefore, heapAfter: wx.heapInUse() };
+}
+
+function check(out, kind) {
+  assert.deepEqual(out.problems, []);
+  assert.equal(out.counts.ok + out.counts.failed + out.counts.cancelled + out.counts.died, JOBS);
+  assert.ok(out.counts.failed >= JOBS * 0.05, `jobs failed as planned: ${JSON.stringify(out.counts)}`);
+  assert.ok(out.cancels >= 10 && out.counts.cancelled === out.cancels, `cancelled: ${out.cancels} asked, ${out.counts.cancelled} seen`);
+  if (kind === 'ProcessPoolExecutor') assert.ok(out.kills >= 1 && out.counts.died >= out.kills, JSON.stringify(out));
+  assert.equal(out.workers, 3);
+  assert.ok(out.sideBySide, 'the pool is back to three workers at once');
+  assert.equal(out.alive, 0);
+  assert.ok(out.heapAfter - out.heapBefore <= HEAP_SLACK, `heap grew by ${out.heapAfter - out.heapBefore} bytes`);
+  console.log(`${kind}: ${JSON.stringify(out.counts)}, ${out.kills} kills, heap ${out.heapBefore} → ${out.heapAfter} bytes`);
+}
+
+for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+  const site = () => (kind === 'ThreadPoolExecutor' ? isolated : plain);
+
+  test(`Chromium, ${kind}: ${JOBS} jobs of chaos`, async () => {
+    const page = await openPage(chromium, `${site().url}/tests/e2e/blank-widget.html`);
+    check(await page.evaluate(chaos, { kind, jobs: JOBS, seed: 7 }), kind);
+    await page.close();
+  });
+
+  test(`Firefox, ${kind}: ${JOBS} jobs of chaos`, async () => {
+    const page = await openFirefoxPage(`${site().url}/tests/e2e/blank-widget.html`);
+    try {
+      check(await page.evaluate(chaos, { kind, jobs: JOBS, seed: 11 }), kind);
+    } finally {
+      await page.close();
+    }
+  });
+}
