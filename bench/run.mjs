@@ -169,7 +169,7 @@ const browser = await launchChromium();
 try {
   // Each section in a page of its own, so that none inherits another's state, and
   // with a time limit, so that a stall is reported rather than waited on forever.
-  const figures = { roundTrip: {}, burst: {}, cpu: {}, frames: {}, startup: {}, timeline: {} };
+  const figures = { roundTrip: {}, burst: {}, cpu: {}, frames: {}, startup: {}, timeline: {}, load: {} };
   const stalled = [];
   const contestants = ['raw postMessage echo Worker', 'rayon::spawn + oneshot', 'ThreadPoolExecutor (2 workers)', 'ProcessPoolExecutor (2 workers)'];
   const starts = ['initThreadPool(2)', 'load() and a ThreadPoolExecutor of 2'];
@@ -206,6 +206,31 @@ try {
     stalled.push(`timeline (${error.message.slice(0, 80)})`);
   } finally {
     await timeline.close();
+  }
+  // Load: 100,000 no-op jobs queued at once on each executor, all awaited; what each
+  // queued job costs in wasm heap, read between the last submit and the first await.
+  for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+    console.error(`bench: 100,000 jobs queued at once, ${kind}`);
+    const page = await openPage(browser, `${site.url}/index.html`);
+    try {
+      figures.load[kind] = await page.evaluate(async (kind) => {
+        const { load } = await import('/www/web-executors.js');
+        const wx = await load();
+        const pool = new wx[kind]({ maxWorkers: 2 });
+        const t0 = performance.now();
+        const before = wx.heapInUse();
+        const jobs = Array.from({ length: 100_000 }, () => pool.submit('noop'));
+        const bytes = (wx.heapInUse() - before) / jobs.length;
+        const settled = (await Promise.allSettled(jobs)).filter((r) => r.status === 'fulfilled').length;
+        const ms = performance.now() - t0;
+        await pool.shutdown();
+        return { ms, bytes, settled };
+      }, kind);
+    } catch (error) {
+      stalled.push(`load, ${kind} (${error.message.slice(0, 80)})`);
+    } finally {
+      await page.close();
+    }
   }
   // Firefox, for the figures that depend on the engine: round trips, bursts and the CPU
   // loop. Not rayon's contestant: its bursts each hold an Atomics.waitAsync.
@@ -262,6 +287,8 @@ try {
   table(['where the loop runs', 'longest frame gap ms'], Object.entries(figures.frames).map(([name, xs]) => [name, median(xs).toFixed(1)]));
   print('The demo page\'s timeline after 10,000 jobs on 2 threads (draw: median of 40)');
   table(['measurement', 'median ms', 'spread ms'], Object.entries(figures.timeline).map(([name, xs]) => [name, median(xs).toFixed(2), spread(xs).toFixed(2)]));
+  print('Load: 100,000 no-op jobs queued at once (2 workers), all awaited');
+  table(['executor', 'ms', 'settled', 'heap bytes per queued job'], Object.entries(figures.load).map(([name, l]) => [name, l.ms.toFixed(0), l.settled.toLocaleString('en'), l.bytes.toFixed(0)]));
   print('Start-up on a blank page, cold (median of 3)');
   table(['contestant', 'median ms'], Object.entries(figures.startup).map(([name, xs]) => [name, median(xs).toFixed(0)]));
   const ffFloor = median(firefox.roundTrip[floor] ?? [NaN]);
@@ -307,6 +334,7 @@ try {
     firefox: { roundTrip: summary(firefox.roundTrip), burst: summary(firefox.burst), cpuLoop: summary(firefox.cpu) },
     startup: summary(figures.startup),
     timeline: summary(figures.timeline),
+    load: figures.load,
     cpython,
     native,
     gzippedBytes: size,

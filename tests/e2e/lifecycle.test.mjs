@@ -138,3 +138,54 @@ test('bad timeouts and an empty wait say what is wrong, and the pool goes on', a
   assert.equal(out.value, 4);
   await page.close();
 });
+
+// Found by the chaos test: a thread worker that exited kept its 2 MB stack and its
+// thread-locals in the shared heap, so each pool leaked 2 MB a worker.
+test('a thread pool that shut down gives its workers\' memory back', async () => {
+  const page = await ready(isolated);
+  const grew = await page.evaluate(async () => {
+    const once = async () => {
+      const pool = new wx.ThreadPoolExecutor({ maxWorkers: 3 });
+      const jobs = [1, 2, 3].map((n) => pool.submit('blocks_for', n, 20));
+      await Promise.all(jobs);
+      await pool.shutdown();
+      jobs.forEach((j) => j.free());
+      pool.free();
+      wx.clearRecords();
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    await once();
+    const before = wx.heapInUse();
+    await once();
+    return wx.heapInUse() - before;
+  });
+  assert.ok(grew < 64 * 1024, `a pool of three left ${grew} bytes behind`);
+  await page.close();
+});
+
+/** 100,000 no-op jobs queued at once, all awaited; heap bytes per queued job. */
+async function load100k(kind) {
+  const jobs = [];
+  const pool = new wx[kind]({ maxWorkers: 2 });
+  const before = wx.heapInUse();
+  for (let i = 0; i < 100_000; i++) jobs.push(pool.submit('noop'));
+  const queued = wx.heapInUse() - before;
+  const results = await Promise.allSettled(jobs);
+  await pool.shutdown();
+  const fulfilled = results.filter((r) => r.status === 'fulfilled').length;
+  jobs.forEach((j) => j.free());
+  pool.free();
+  wx.clearRecords();
+  return { fulfilled, bytesPerJob: queued / 100_000 };
+}
+
+for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+  test(`${kind}: 100,000 jobs queued at once all complete`, async () => {
+    const page = await ready(kind === 'ThreadPoolExecutor' ? isolated : plain);
+    const out = await page.evaluate(`(${load100k})(${JSON.stringify(kind)})`);
+    assert.equal(out.fulfilled, 100_000);
+    console.log(`${kind}: 100,000 jobs, ${out.bytesPerJob.toFixed(0)} heap bytes per queued job`);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+}
