@@ -91,7 +91,11 @@ impl Run {
             max_workers: params.max_workers.unwrap_or(max_workers),
             jobs: params.jobs.unwrap_or(6),
             block_ms: params.block_ms.unwrap_or(block_ms),
-            n: params.n.unwrap_or(if scenario == "choose-executor" { 20_000_000 } else { 50_000_000 }),
+            n: params.n.unwrap_or(match scenario {
+                "choose-executor" => 20_000_000,
+                "free-form" => 5_000_000,
+                _ => 50_000_000,
+            }),
             gets: params.gets.unwrap_or(4),
             url: params.url.unwrap_or_else(|| "index.html".to_owned()),
             cpu_jobs: params.cpu_jobs.unwrap_or(2),
@@ -110,7 +114,7 @@ impl Run {
     }
 
     fn mix(&self) -> Mix {
-        Mix { blocks: self.jobs, block_ms: self.block_ms, cpu: self.cpu_jobs, n: self.n / 10, gets: self.gets, url: self.url.clone() }
+        Mix { blocks: self.jobs, block_ms: self.block_ms, cpu: self.cpu_jobs, n: self.n, gets: self.gets, url: self.url.clone() }
     }
 
     /// The run's jobs as calls, for running them on the main thread instead.
