@@ -188,7 +188,7 @@ impl<'a> Options<'a> {
     fn shown(value: &JsValue) -> String {
         // JSON shows NaN and Infinity as null: show numbers as JavaScript writes them.
         if value.as_f64().is_some() {
-            return value.unchecked_ref::<js_sys::Number>().to_string(10).map(String::from).unwrap_or_default();
+            return value.unchecked_ref::<js_sys::Number>().to_string_with_radix(10).map(String::from).unwrap_or_default();
         }
         js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| format!("{value:?}"))
     }

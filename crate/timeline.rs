@@ -381,9 +381,12 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
         }
     }
     shapes.extend(labels);
+    // Log ticks: one per pixel column and lane at most (a 10,000-job run logs 20,000).
+    let mut last_tick = vec![f64::NEG_INFINITY; layout.lanes.len()];
     for mark in &layout.marks {
-        let x = view.x(mark.time, plot);
-        if visible(x, x) {
+        let x = view.x(mark.time, plot).floor();
+        if visible(x, x) && x > last_tick[mark.lane] {
+            last_tick[mark.lane] = x;
             shapes.push(Shape::Rect { x, y: plot.lane_top(mark.lane), w: 1.0, h: 5.0, paint: Paint::Mark });
         }
     }
@@ -643,6 +646,15 @@ mod tests {
         let shapes = scene(&layout, &zoomed, &plot, None);
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(_), .. })).count();
         assert!((100..=102).contains(&bars), "{bars}");
+    }
+
+    #[test]
+    fn log_ticks_are_one_per_pixel_column_and_lane() {
+        let lines: Vec<LogLine> = (0..20_000).map(|i| line(i as f64 * 0.1, "MainThread", MAIN_PID)).collect();
+        let layout = Layout::new(&[], &lines, 2000.0);
+        let shapes = scene(&layout, &View::fit(&layout), &plot(), None);
+        let ticks = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Mark, .. })).count();
+        assert!((900..=1001).contains(&ticks), "{ticks} ticks for 1000 px");
     }
 
     #[test]
