@@ -3,63 +3,64 @@
 //! and the largest pool one widget asks for. A widget's run waits, first come first
 //! served, until its workers fit.
 
-use std::collections::{BTreeMap, VecDeque};
-
 /// A widget on the page.
 pub type WidgetId = u32;
 
 #[derive(Debug)]
 pub struct Budget {
     cores: usize,
-    /// The pool size each widget on the page may ask for.
-    asks: BTreeMap<WidgetId, usize>,
+    /// The pool size each widget on the page may ask for. (A page has a handful of
+    /// widgets: lists, not maps.)
+    asks: Vec<(WidgetId, usize)>,
     /// Runs holding workers, and how many.
-    granted: BTreeMap<WidgetId, usize>,
+    granted: Vec<(WidgetId, usize)>,
     /// Runs waiting for workers, oldest first.
-    waiting: VecDeque<(WidgetId, usize)>,
+    waiting: Vec<(WidgetId, usize)>,
 }
 
 impl Budget {
     pub fn new(cores: usize) -> Budget {
-        Budget { cores: cores.max(1), asks: BTreeMap::new(), granted: BTreeMap::new(), waiting: VecDeque::new() }
+        Budget { cores: cores.max(1), asks: Vec::new(), granted: Vec::new(), waiting: Vec::new() }
     }
 
     /// Workers that may be busy at once.
     pub fn limit(&self) -> usize {
-        self.asks.values().copied().fold(self.cores, usize::max)
+        self.asks.iter().map(|&(_, n)| n).fold(self.cores, usize::max)
     }
 
     /// Workers held now.
     pub fn in_use(&self) -> usize {
-        self.granted.values().sum()
+        self.granted.iter().map(|&(_, n)| n).sum()
     }
 
     /// `widget` is on the page and its runs need `workers`. Returns runs this lets go.
     pub fn declare(&mut self, widget: WidgetId, workers: usize) -> Vec<WidgetId> {
-        self.asks.insert(widget, workers.max(1));
+        set(&mut self.asks, widget, workers.max(1));
         self.grant()
     }
 
     /// `widget` left the page: its ask, its waiting run and its workers go. Returns
     /// runs this lets go.
     pub fn withdraw(&mut self, widget: WidgetId) -> Vec<WidgetId> {
-        self.asks.remove(&widget);
+        self.asks.retain(|(w, _)| *w != widget);
         self.waiting.retain(|(w, _)| *w != widget);
-        self.granted.remove(&widget);
+        self.granted.retain(|(w, _)| *w != widget);
         self.grant()
     }
 
     /// A run of `widget` wants `workers`: true if it may start now, else it waits
     /// until a later call returns its id.
     pub fn request(&mut self, widget: WidgetId, workers: usize) -> bool {
-        self.asks.entry(widget).or_insert(workers.max(1));
-        self.waiting.push_back((widget, workers.max(1)));
+        if !self.asks.iter().any(|(w, _)| *w == widget) {
+            self.asks.push((widget, workers.max(1)));
+        }
+        self.waiting.push((widget, workers.max(1)));
         self.grant().contains(&widget)
     }
 
     /// `widget`'s run ended: its workers are free. Returns runs this lets go.
     pub fn release(&mut self, widget: WidgetId) -> Vec<WidgetId> {
-        self.granted.remove(&widget);
+        self.granted.retain(|(w, _)| *w != widget);
         self.grant()
     }
 
@@ -72,16 +73,24 @@ impl Budget {
     /// the limit gets the limit: its pool then queues jobs, as a pool of that size would.
     fn grant(&mut self) -> Vec<WidgetId> {
         let mut started = Vec::new();
-        while let Some(&(widget, workers)) = self.waiting.front() {
+        while let Some(&(widget, workers)) = self.waiting.first() {
             let workers = workers.min(self.limit());
             if self.in_use() + workers > self.limit() {
                 break;
             }
-            self.waiting.pop_front();
-            self.granted.insert(widget, workers);
+            self.waiting.remove(0);
+            set(&mut self.granted, widget, workers);
             started.push(widget);
         }
         started
+    }
+}
+
+/// Sets `widget`'s number in `list`.
+fn set(list: &mut Vec<(WidgetId, usize)>, widget: WidgetId, n: usize) {
+    match list.iter_mut().find(|(w, _)| *w == widget) {
+        Some((_, old)) => *old = n,
+        None => list.push((widget, n)),
     }
 }
 

@@ -5,12 +5,11 @@
 //! On a page without threads (not cross-origin isolated) it is a process pool, and
 //! only registered jobs can run on it.
 
-use std::sync::{Arc, LazyLock, Once};
+use std::sync::{Arc, Once};
 
 use serde::de::DeserializeOwned;
 
-use crate::job::{IntoJob, JobError, JobFuture, new_job};
-use crate::log;
+use crate::job::{IntoJob, JobError, JobFuture};
 use crate::platform;
 use crate::scope::{self, PerRun};
 use crate::process_pool::ProcessPoolExecutor;
@@ -19,17 +18,34 @@ use crate::thread_pool::{ExecutorError, ThreadPoolExecutor};
 /// The default executor's name in records.
 pub const DEFAULT_EXECUTOR: &str = "asyncio";
 
-static NAME: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(DEFAULT_EXECUTOR));
+/// The default executor where there are threads: rayon's global pool. The plain build
+/// (no shared memory) has no threads to run it on, so it leaves rayon out.
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+mod rayon_pool {
+    use std::sync::{Arc, LazyLock};
 
-thread_local! {
-    static WORKER_NAME: Arc<str> = {
-        let name: Arc<str> = Arc::from(format!(
-            "{DEFAULT_EXECUTOR}_{}",
-            rayon::current_thread_index().unwrap_or(0)
-        ));
-        log::set_thread_name(name.clone());
-        name
-    };
+    use super::DEFAULT_EXECUTOR;
+    use crate::job::{Call, JobFuture, new_job};
+    use crate::log;
+
+    static NAME: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(DEFAULT_EXECUTOR));
+
+    thread_local! {
+        static WORKER_NAME: Arc<str> = {
+            let name: Arc<str> = Arc::from(format!(
+                "{DEFAULT_EXECUTOR}_{}",
+                rayon::current_thread_index().unwrap_or(0)
+            ));
+            log::set_thread_name(name.clone());
+            name
+        };
+    }
+
+    pub(super) fn submit<T: Send + 'static>(call: Call<T>) -> JobFuture<T> {
+        let (future, item) = new_job(call, &NAME);
+        rayon::spawn(move || WORKER_NAME.with(|name| item.run(name, &|| ())));
+        future
+    }
 }
 
 /// The default executor where threads are unavailable: processes, one per core. Like
@@ -62,12 +78,11 @@ pub async fn shutdown_default_executor() {
 /// Submits `job` to the default executor.
 pub fn submit_default<T: Send + DeserializeOwned + 'static>(job: impl IntoJob<T>) -> JobFuture<T> {
     let call = job.into_call();
-    if platform::threads_available().is_err() {
-        return processes().submit(call).expect("a run's default executor is shut down only as it ends");
+    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+    if platform::threads_available().is_ok() {
+        return rayon_pool::submit(call);
     }
-    let (future, item) = new_job(call, &NAME);
-    rayon::spawn(move || WORKER_NAME.with(|name| item.run(name, &|| ())));
-    future
+    processes().submit(call).expect("a run's default executor is shut down only as it ends")
 }
 
 /// Python's `loop.run_in_executor(executor, fn)`: `None` is the default executor. The

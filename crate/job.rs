@@ -80,11 +80,25 @@ pub struct Call<T> {
     pub(crate) by_name: Option<ByName>,
 }
 
-/// A call of a registered job: its name and JSON arguments.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A call of a registered job: its name and JSON arguments. It crosses to a process
+/// worker as `[name, args]` (see `process_worker`'s messages).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(from = "(String, Vec<Value>)")]
 pub struct ByName {
     pub name: String,
     pub args: Vec<Value>,
+}
+
+impl serde::Serialize for ByName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.name, &self.args).serialize(s)
+    }
+}
+
+impl From<(String, Vec<Value>)> for ByName {
+    fn from((name, args): (String, Vec<Value>)) -> Self {
+        ByName { name, args }
+    }
 }
 
 /// `blocks(3)`, `http_get("/index.html")`: a call as records and logs show it.
@@ -422,15 +436,21 @@ pub(crate) fn take_note() -> Option<String> {
 }
 
 /// Runs `f`, turning a panic into its message. Panics unwind on the host and in the
-/// browser alike (wasm exception handling), so the worker lives on.
+/// threaded build (wasm exception handling), so the worker lives on. The plain build's
+/// panics abort: there a process worker's panic hook reports the panic
+/// ([`crate::process_worker::on_abort`]) and the worker ends.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic with a non-text payload".to_owned())
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
+}
+
+/// A panic's message, as a job error shows it: from the payload `catch_unwind` gives, or
+/// a panic hook's (where panics abort).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-text payload".to_owned())
 }
 
 /// A new PENDING job of `executor`: its future for the submitter, its work for a queue.

@@ -56,9 +56,17 @@ pub fn sum_sqrt_range(start: u64, end: u64) -> f64 {
 }
 
 /// The same sum split across rayon's pool (in the browser, wasm-bindgen-rayon's).
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
 pub fn par_sum_sqrt(n: u64) -> f64 {
     use rayon::prelude::*;
     (0..n).into_par_iter().map(|i| (i as f64).sqrt()).sum()
+}
+
+/// The plain build (no shared memory, so no rayon) sums on the one worker, as rayon
+/// would with a single thread.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+pub fn par_sum_sqrt(n: u64) -> f64 {
+    sum_sqrt(n)
 }
 
 /// Scenario 5's task: `Task starting`, the CPU loop, `Task done`.

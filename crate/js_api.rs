@@ -3,7 +3,6 @@
 //! conveniences (`submit(name, ...args)`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -30,20 +29,56 @@ fn start() {
     platform::remember_base_url();
 }
 
+/// The resolve and reject of a JS job's Promise, until it settles.
+type Settle = Option<(Function, Function)>;
+
 thread_local! {
-    /// Jobs handed to JavaScript, by id, so that `wait` and friends can find the Rust
-    /// job behind a JS `Job` object. Settled entries go with `clearRecords()`.
-    static JOBS: RefCell<HashMap<u64, JobFuture<Value>>> = RefCell::new(HashMap::new());
+    /// Jobs handed to JavaScript, so that `wait` and friends can find the Rust job
+    /// behind a JS `Job` object, each with its Promise's resolve and reject until it
+    /// settles. Settled entries go with `clearRecords()`.
+    static JOBS: RefCell<JsJobs> = const { RefCell::new(JsJobs(Vec::new())) };
 }
 
-/// A Promise for `future`. wasm-bindgen catches panics at the boundary; our futures
-/// hold no state a panic could leave half-changed for JavaScript to see.
+/// The JS jobs, sorted by id. Ids grow as jobs are made, so a new one almost always
+/// goes at the end; a lookup is a binary search.
+struct JsJobs(Vec<(u64, JobFuture<Value>, Settle)>);
+
+impl JsJobs {
+    fn insert(&mut self, id: u64, job: JobFuture<Value>, settle: Settle) {
+        match self.0.last() {
+            Some(&(last, ..)) if last >= id => {
+                let at = self.0.partition_point(|&(i, ..)| i < id);
+                self.0.insert(at, (id, job, settle));
+            }
+            _ => self.0.push((id, job, settle)),
+        }
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<(&JobFuture<Value>, &mut Settle)> {
+        let at = self.0.binary_search_by_key(&id, |&(i, ..)| i).ok()?;
+        let (_, job, settle) = &mut self.0[at];
+        Some((job, settle))
+    }
+}
+
+/// A Promise for `future`. In the threaded build wasm-bindgen catches panics at the
+/// boundary; our futures hold no state a panic could leave half-changed for JavaScript
+/// to see. (The plain build's panics abort: README, "Known limits".)
 fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    boxed_promise(Box::pin(future))
+}
+
+/// `promise`'s work, once for all futures (boxed, so the wasm has one copy of it).
+fn boxed_promise(future: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
     wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(future))
 }
 
 pub(crate) fn to_js(value: &impl Serialize) -> JsValue {
-    serde_json::to_string(value).ok().and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
+    parse_json(serde_json::to_string(value).ok())
+}
+
+fn parse_json(json: Option<String>) -> JsValue {
+    json.and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }
 
 fn from_js(value: &JsValue, what: &str) -> Result<Value, JsError> {
@@ -70,8 +105,6 @@ fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result
 }
 
 thread_local! {
-    /// JS jobs whose Promise is not settled yet, with its resolve and reject.
-    static UNSETTLED: RefCell<HashMap<u64, (JobFuture<Value>, Function, Function)>> = RefCell::new(HashMap::new());
     static DISPATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static NOOP: JsValue = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {}).into_js_value();
 }
@@ -126,14 +159,9 @@ fn start_dispatcher() {
 
 /// Settles job `id`'s Promise if the job is done (a job also wakes when it starts).
 fn settle_promise(id: u64) {
-    let entry = UNSETTLED.with(|u| {
-        let mut unsettled = u.borrow_mut();
-        let entry = if unsettled.get(&id).is_some_and(|(job, ..)| job.done()) { unsettled.remove(&id) } else { None };
-        // Once all have settled, the table of a burst's size goes back too.
-        if unsettled.is_empty() {
-            unsettled.shrink_to_fit();
-        }
-        entry
+    let entry = JOBS.with(|jobs| match jobs.borrow_mut().get_mut(id) {
+        Some((job, settle)) if job.done() => settle.take().map(|(resolve, reject)| (job.share(), resolve, reject)),
+        _ => None,
     });
     let Some((job, resolve, reject)) = entry else { return };
     let _ = match job.result() {
@@ -190,7 +218,7 @@ impl<'a> Options<'a> {
         if value.as_f64().is_some() {
             return value.unchecked_ref::<js_sys::Number>().to_string_with_radix(10).map(String::from).unwrap_or_default();
         }
-        js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| format!("{value:?}"))
+        js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| platform::kind_of(value))
     }
 
     /// A whole number ≥ 1; `rule` is the message for numbers below 1.
@@ -270,8 +298,7 @@ impl Job {
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
-        JOBS.with(|jobs| jobs.borrow_mut().insert(id, future.share()));
-        UNSETTLED.with(|u| u.borrow_mut().insert(id, (future.share(), resolve, reject)));
+        JOBS.with(|jobs| jobs.borrow_mut().insert(id, future.share(), Some((resolve, reject))));
         start_dispatcher();
         let waker = Waker::from(Arc::new(JobWaker(id)));
         if future.poll_done(&Context::from_waker(&waker)).is_ready() {
@@ -282,7 +309,7 @@ impl Job {
 
     fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsError> {
         let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64());
-        id.and_then(|id| JOBS.with(|jobs| jobs.borrow().get(&(id as u64)).map(JobFuture::share)))
+        id.and_then(|id| JOBS.with(|jobs| jobs.borrow_mut().get_mut(id as u64).map(|(job, _)| job.share())))
             .ok_or_else(|| JsError::new("expected Job objects, as submit() returns them"))
     }
 }
@@ -622,10 +649,12 @@ pub fn log_entries(from: Option<usize>) -> JsValue {
 pub fn clear_records() {
     record::clear();
     log::clear();
+    // A job whose Promise is still to be settled stays, done or not; the table's
+    // memory of a burst goes back too.
     JOBS.with(|jobs| {
         let mut jobs = jobs.borrow_mut();
-        jobs.retain(|_, job| !job.done());
-        jobs.shrink_to_fit();
+        jobs.0.retain(|(_, job, settle)| !job.done() || settle.is_some());
+        jobs.0.shrink_to_fit();
     });
 }
 
@@ -703,7 +732,7 @@ pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsError> {
 
 thread_local! {
     /// How to stop each run still going: wakes its future, which then gives up.
-    static STOPS: RefCell<HashMap<u32, oneshot::Sender<()>>> = RefCell::new(HashMap::new());
+    static STOPS: RefCell<Vec<(u32, oneshot::Sender<()>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs a scenario of SCENARIOS.md by name, resolving to what its program returns:
@@ -718,18 +747,28 @@ pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> 
     let (run, id) = plan(&name, &options)?;
     let (stop, stopped) = oneshot::channel();
     if id != 0 {
-        STOPS.with(|stops| stops.borrow_mut().insert(id, stop));
+        take_stop(id);
+        STOPS.with(|stops| stops.borrow_mut().push((id, stop)));
     }
     let program = scope::scoped(id, async move { run.run().await });
     Ok(promise(async move {
         let outcome = first_of(program, stopped).await;
-        STOPS.with(|stops| stops.borrow_mut().remove(&id));
+        take_stop(id);
         match outcome {
             Some(Ok(value)) => Ok(to_js(&value)),
             Some(Err(error)) => Err(JsError::new(&error.0).into()),
             None => Err(JsError::new(&format!("runScenario: run {id} was stopped")).into()),
         }
     }))
+}
+
+/// Takes run `run`'s stop away, if it has one.
+fn take_stop(run: u32) -> Option<oneshot::Sender<()>> {
+    STOPS.with(|stops| {
+        let mut stops = stops.borrow_mut();
+        let i = stops.iter().position(|(r, _)| *r == run)?;
+        Some(stops.swap_remove(i).1)
+    })
 }
 
 /// `program`'s output, or None if `stop` fires first (then `program` is dropped).
@@ -752,7 +791,7 @@ async fn first_of<T>(program: impl Future<Output = T>, mut stop: oneshot::Receiv
 /// True if the run was still going.
 #[wasm_bindgen(js_name = stopRun)]
 pub fn stop_run(run: u32) -> bool {
-    let going = STOPS.with(|stops| stops.borrow_mut().remove(&run)).map(|stop| stop.send(())).is_some();
+    let going = take_stop(run).map(|stop| stop.send(())).is_some();
     scope::stop(run);
     going
 }

@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::platform;
 use crate::scope::{self, RunId};
@@ -21,7 +21,7 @@ pub const MAIN_THREAD: &str = "MainThread";
 /// child processes get theirs.
 pub const MAIN_PID: u32 = 10_000;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogLine {
     /// Milliseconds since the Unix epoch, on the clock shared by all workers.
     pub time: f64,
@@ -33,7 +33,6 @@ pub struct LogLine {
     pub logger: String,
     pub message: String,
     /// The run it was logged for (see `scope`); 0 outside any run.
-    #[serde(default)]
     pub run: RunId,
 }
 

@@ -336,7 +336,7 @@ impl State {
                 self.dispatch(limits)
             }
             Ok(Event::Failed(reason)) | Err(reason) => self.died(k, reason, None, limits),
-            Ok(Event::Started { id, at }) => {
+            Ok(Event::Started(id, at)) => {
                 proc.running = Some(id);
                 let mut actions = Vec::new();
                 if let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) {
@@ -368,6 +368,20 @@ impl State {
                 actions
             }
             Ok(Event::Log(line)) => vec![Action::Log(line)],
+            Ok(Event::Aborting(report)) => {
+                // Its panic aborts the worker (the plain build): the call fails with
+                // the panic, as it would have had the panic unwound, and the worker is
+                // gone. Calls it had been sent but not begun go to other workers.
+                let mut actions = Vec::new();
+                if let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) {
+                    let queued = proc.in_flight.remove(i).expect("found");
+                    proc.running = None;
+                    proc.finished += 1;
+                    actions.push(Action::Settle(report, queued.job, proc.name.clone()));
+                }
+                actions.extend(self.died(k, "ended by a panic".into(), None, limits));
+                actions
+            }
         }
     }
 
@@ -647,4 +661,72 @@ fn settle(report: Report, job: &dyn RemoteJob, worker: &Arc<str>) {
         Outcome::Panicked(message) => Err(JobError::Panicked { job: label(), worker: worker.clone(), message }),
     };
     job.settle_report(outcome, report.started, report.finished, report.note);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry;
+
+    struct Handle;
+    impl ProcessHandle for Handle {
+        fn send(&self, _batch: Vec<Sent>) {}
+        fn terminate(&self) {}
+    }
+
+    /// Applies what the pool's decisions say to the jobs, without workers.
+    fn settle_jobs(actions: Vec<Action>) -> (Vec<Vec<Sent>>, usize, usize) {
+        let (mut sent, mut spawned, mut terminated) = (Vec::new(), 0, 0);
+        for action in actions {
+            match action {
+                Action::Send(_, batch) => sent.push(batch),
+                Action::Spawn(..) => spawned += 1,
+                Action::Terminate(_) => terminated += 1,
+                Action::Settle(report, job, worker) => settle(report, &*job, &worker),
+                Action::Fail(job, error) => job.fail(error),
+                _ => {}
+            }
+        }
+        (sent, spawned, terminated)
+    }
+
+    #[test]
+    fn a_panic_that_aborts_its_worker_fails_its_call_alone() {
+        let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
+        let name: Arc<str> = Arc::from("pool");
+        let mut state = State::default();
+        let mut futures = Vec::new();
+        let mut spawned = 0;
+        for (job, arg) in [("panics", "boom"), ("noop", ""), ("noop", "")] {
+            let args = if arg.is_empty() { vec![] } else { vec![Value::from(arg)] };
+            let call = registry::call(job, args);
+            let (future, remote) = new_remote_job(&call, &name);
+            let queued = Queued { id: future.id(), job: remote, call: call.by_name.unwrap(), resent: false, chunk: None };
+            spawned += settle_jobs(state.submit(queued, &limits).ok().unwrap()).1;
+            futures.push(future);
+        }
+        assert_eq!(spawned, 1);
+        let pid = state.workers[0].pid;
+        state.workers[0].handle = Some(Arc::new(Handle));
+        // Fast calls: all three go to the one worker in one batch.
+        state.workers[0].typical_ms = Some(0.01);
+        let (sent, ..) = settle_jobs(state.on_report(0, pid, Ok(Event::Ready), &limits));
+        assert_eq!(sent.concat().len(), 3);
+        let id = futures[0].id();
+        settle_jobs(state.on_report(0, pid, Ok(Event::Started(id, 1.0)), &limits));
+        let report = Report { id, outcome: Outcome::Panicked("boom".into()), started: 1.0, finished: 2.0, note: None };
+        let (sent, spawned, terminated) = settle_jobs(state.on_report(0, pid, Ok(Event::Aborting(report)), &limits));
+        let worker = state.workers[0].name.clone();
+        assert_eq!(
+            futures[0].result(),
+            Some(Err(JobError::Panicked { job: "panics(\"boom\")".into(), worker, message: "boom".into() }))
+        );
+        // The worker is gone; the two calls it had not begun wait for its replacement.
+        assert_eq!((sent.len(), spawned, terminated), (0, 1, 1));
+        assert_eq!(state.workers[0].status, Status::Exited);
+        assert_eq!(state.queue.iter().map(|q| q.id).collect::<Vec<_>>(), [futures[1].id(), futures[2].id()]);
+        assert!(futures[1].result().is_none() && futures[2].result().is_none());
+        // Its death, reported after, changes nothing.
+        assert!(state.on_report(0, pid, Err("RuntimeError: unreachable".into()), &limits).is_empty());
+    }
 }

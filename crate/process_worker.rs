@@ -3,6 +3,8 @@
 //! wasm instance of its own) and the host's stand-in (a thread that shares nothing)
 //! both run this.
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,15 +14,31 @@ use crate::platform;
 use crate::registry;
 use crate::scope::{self, RunId};
 
-/// A call sent to a worker.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// The messages between a pool and its workers are JSON. Both ends are this crate, so
+// structs cross as arrays of their fields, in order: smaller messages, and far less
+// code (in the wasm every process worker loads) than reading objects by field name.
+
+/// A call sent to a worker; it crosses as `[id, run, name, args]`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "(u64, RunId, String, Vec<Value>)")]
 pub struct Sent {
     pub id: u64,
     /// The run that submitted it: the lines it logs are that run's.
-    #[serde(default)]
     pub run: RunId,
     pub name: String,
     pub args: Vec<Value>,
+}
+
+impl Serialize for Sent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.id, self.run, &self.name, &self.args).serialize(s)
+    }
+}
+
+impl From<(u64, RunId, String, Vec<Value>)> for Sent {
+    fn from((id, run, name, args): (u64, RunId, String, Vec<Value>)) -> Self {
+        Sent { id, run, name, args }
+    }
 }
 
 /// What a worker tells the pool.
@@ -30,22 +48,58 @@ pub enum Event {
     Ready,
     /// Could not start (the initializer failed).
     Failed(String),
-    /// Began a call that may take a while.
-    Started { id: u64, at: f64 },
+    /// Began call `id` (the first field) at a time (the second) that may take a while.
+    Started(u64, f64),
     /// Calls finished, in the order they ran.
     Done(Vec<Report>),
     /// A line a call logged, sent as it happens.
-    Log(LogLine),
+    Log(#[serde(with = "line_as_array")] LogLine),
+    /// A call panicked in a build whose panics abort (the plain build): its report,
+    /// sent by the panic hook as the worker ends. The pool settles the call and counts
+    /// the worker gone.
+    Aborting(Report),
 }
 
-/// One finished call, with the times it ran and what it logged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One finished call, with the times it ran and what it logged. It crosses as
+/// `[id, outcome, started, finished, note]`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "(u64, Outcome, f64, f64, Option<String>)")]
 pub struct Report {
     pub id: u64,
     pub outcome: Outcome,
     pub started: f64,
     pub finished: f64,
     pub note: Option<String>,
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.id, &self.outcome, self.started, self.finished, &self.note).serialize(s)
+    }
+}
+
+impl From<(u64, Outcome, f64, f64, Option<String>)> for Report {
+    fn from((id, outcome, started, finished, note): (u64, Outcome, f64, f64, Option<String>)) -> Self {
+        Report { id, outcome, started, finished, note }
+    }
+}
+
+/// A log line crosses as `[time, process, thread, logger, message, run]`. (JavaScript
+/// gets log lines as objects: `LogLine`'s own `Serialize`.)
+mod line_as_array {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::log::LogLine;
+    use crate::scope::RunId;
+
+    pub fn serialize<S: Serializer>(line: &LogLine, s: S) -> Result<S::Ok, S::Error> {
+        (line.time, line.process, &*line.thread, &line.logger, &line.message, line.run).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LogLine, D::Error> {
+        let (time, process, thread, logger, message, run) = <(f64, u32, String, String, String, RunId)>::deserialize(d)?;
+        Ok(LogLine { time, process, thread: thread.into(), logger, message, run })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,11 +119,49 @@ pub fn start(pid: u32, initializer: Option<&ByName>, emit: &Emit) -> Event {
     let to_pool = emit.clone();
     log::become_process(pid, Box::new(move |line| to_pool(Event::Log(line))));
     let Some(init) = initializer else { return Event::Ready };
-    match run(init.name.as_str(), init.args.clone()) {
+    let label = call_label(&init.name, &init.args);
+    let outcome = doing(Doing::Initializer(label.clone()), || run(init.name.as_str(), init.args.clone()));
+    match outcome {
         Outcome::Ok(_) => Event::Ready,
-        Outcome::Failed(message) | Outcome::Panicked(message) => {
-            Event::Failed(format!("its initializer {} failed: {message}", call_label(&init.name, &init.args)))
-        }
+        Outcome::Failed(message) | Outcome::Panicked(message) => initializer_failed(&label, &message),
+    }
+}
+
+fn initializer_failed(label: &str, message: &str) -> Event {
+    Event::Failed(format!("its initializer {label} failed: {message}"))
+}
+
+/// What the worker is running, for a panic that aborts.
+enum Doing {
+    Initializer(String),
+    Call { id: u64, started: f64 },
+}
+
+thread_local! {
+    static DOING: RefCell<Option<Doing>> = const { RefCell::new(None) };
+}
+
+fn doing<T>(what: Doing, f: impl FnOnce() -> T) -> T {
+    DOING.with(|d| *d.borrow_mut() = Some(what));
+    let out = f();
+    DOING.with(|d| *d.borrow_mut() = None);
+    out
+}
+
+/// Where panics abort (the plain build), the panic hook's report of a panic with
+/// `message`: the call it was in panicked (`Aborting`), or the initializer failed. The
+/// worker ends right after, so the pool hears it from the worker rather than as a
+/// death with no reason. `None` if the worker was running neither.
+pub fn on_abort(message: String) -> Option<Event> {
+    match DOING.with(|d| d.borrow_mut().take())? {
+        Doing::Initializer(label) => Some(initializer_failed(&label, &message)),
+        Doing::Call { id, started } => Some(Event::Aborting(Report {
+            id,
+            outcome: Outcome::Panicked(message),
+            started,
+            finished: platform::now_ms(),
+            note: take_note(),
+        })),
     }
 }
 
@@ -90,9 +182,26 @@ pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
     for Sent { id, run: for_run, name, args } in batch {
         let _for_its_run = scope::enter(for_run);
         let started = platform::now_ms();
-        emit(Event::Started { id, at: started });
-        let outcome = run(&name, args);
+        emit(Event::Started(id, started));
+        let outcome = doing(Doing::Call { id, started }, || run(&name, args));
         let finished = platform::now_ms();
         emit(Event::Done(vec![Report { id, outcome, started, finished, note: take_note() }]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_that_aborts_is_reported_for_what_the_worker_was_running() {
+        assert_eq!(on_abort("boom".into()), None);
+        let Some(Event::Aborting(report)) = doing(Doing::Call { id: 7, started: 1.0 }, || on_abort("boom".into())) else {
+            panic!("a call's panic is reported as Aborting")
+        };
+        assert_eq!((report.id, report.outcome, report.started), (7, Outcome::Panicked("boom".into()), 1.0));
+        let failed = doing(Doing::Initializer("panics(\"x\")".into()), || on_abort("x".into()));
+        assert_eq!(failed, Some(Event::Failed("its initializer panics(\"x\") failed: x".into())));
+        assert_eq!(on_abort("after".into()), None, "reported once");
     }
 }

@@ -4,7 +4,6 @@
 //! Registering a job is one line in [`REGISTRY`]: its name, its parameters as the
 //! error messages show them, and a function from a tuple of arguments.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -17,7 +16,8 @@ use crate::jobs;
 type Entry = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 
 struct Registry {
-    jobs: BTreeMap<&'static str, (&'static str, Entry)>,
+    /// Name, parameters, function; sorted by name. (A few jobs: a list, not a map.)
+    jobs: Vec<(&'static str, &'static str, Entry)>,
 }
 
 impl Registry {
@@ -38,25 +38,26 @@ impl Registry {
                 .map_err(|e| format!("{name} takes ({params}), got {args}: {e}"))?;
             serde_json::to_value(f(parsed)?).map_err(|e| format!("{name} gave a result JSON cannot hold: {e}"))
         });
-        self.jobs.insert(name, (params, entry));
+        self.jobs.push((name, params, entry));
     }
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
-    let mut r = Registry { jobs: BTreeMap::new() };
+    let mut r = Registry { jobs: Vec::new() };
+    // In name order, as `job_names` lists them.
+    r.add("blocking_task", "ms: integer", |(ms,): (u64,)| jobs::blocking_task(ms));
     r.add_fallible("blocks", "n: integer", |(n,): (u64,)| jobs::blocks_arg(n).map(jobs::blocks));
     r.add_fallible("blocks_for", "n: integer, ms: integer", |(n, ms): (u64, u64)| {
         jobs::blocks_arg(n).map(|n| jobs::blocks_for(n, ms))
     });
-    r.add("blocking_task", "ms: integer", |(ms,): (u64,)| jobs::blocking_task(ms));
-    r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
-    r.add("sum_sqrt_range", "start: integer, end: integer", |(start, end): (u64, u64)| jobs::sum_sqrt_range(start, end));
-    r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
     r.add("cpu_task", "n: integer", |(n,): (u64,)| jobs::cpu_task(n));
     #[cfg(target_arch = "wasm32")]
     r.add_fallible("http_get", "url: string", |(url,): (String,)| jobs::http_get(&url));
     r.add("noop", "", |[]: [u8; 0]| jobs::noop());
     r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
+    r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
+    r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
+    r.add("sum_sqrt_range", "start: integer, end: integer", |(start, end): (u64, u64)| jobs::sum_sqrt_range(start, end));
     #[cfg(target_arch = "wasm32")]
     r.add("traps", "", |[]: [u8; 0]| jobs::traps());
     r
@@ -64,7 +65,7 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
 
 /// The registered job names, sorted.
 pub fn job_names() -> Vec<&'static str> {
-    REGISTRY.jobs.keys().copied().collect()
+    REGISTRY.jobs.iter().map(|&(name, ..)| name).collect()
 }
 
 /// A call of job `name` with `args`, labelled `name(args)`. An unknown name or
@@ -82,7 +83,7 @@ pub fn call(name: &str, args: Vec<Value>) -> Call<Value> {
 /// Runs job `name` with `args` on the calling thread: what a process worker does with
 /// each call it is sent.
 pub fn run(name: &str, args: Vec<Value>) -> Result<Value, String> {
-    let (_, entry) = REGISTRY.jobs.get(name).ok_or_else(|| {
+    let (.., entry) = REGISTRY.jobs.iter().find(|(n, ..)| *n == name).ok_or_else(|| {
         format!("no job is registered as {name:?}; registered jobs: {}", job_names().join(", "))
     })?;
     entry(Value::Array(args))
@@ -109,6 +110,13 @@ mod tests {
         assert_eq!(run(call("noop", vec![])), Ok(Value::Null));
         let error = run(call("noop", vec![Value::from(1)])).unwrap_err();
         assert!(error.starts_with("noop takes (), got [1]"), "{error}");
+    }
+
+    #[test]
+    fn jobs_are_registered_in_name_order() {
+        let names = job_names();
+        assert!(names.is_sorted(), "{names:?}");
+        assert_eq!(names.len(), 9, "and http_get and traps in the browser");
     }
 
     #[test]

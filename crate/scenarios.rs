@@ -17,6 +17,8 @@ use crate::{
 /// thread that started it gets the interpreter back.
 const GIL_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
+// The programs the page shows start here (see `source_of`).
+
 /// Scenarios 1 and 2: `blocks(i)` for i in 0..6 (`jobs`) on a
 /// `ThreadPoolExecutor(max_workers=3)` or a `ProcessPoolExecutor(max_workers=3)`, awaited
 /// with `wait`; as in Python, the kind of executor is the only difference. Returns the
@@ -176,6 +178,9 @@ pub async fn mixed_jobs(executor: &impl Executor, mix: &Mix) -> Result<usize, Sc
     Ok(failed)
 }
 
+// The page shows the programs above this line (see `source_of`); what follows is not
+// part of the wasm's copy of this file.
+
 /// What the heartbeat's comparison runs: the same calls on the main thread, one after
 /// another, as a program without an executor would; the page cannot draw meanwhile.
 /// Each still gets a record, on the main thread's lane.
@@ -196,12 +201,47 @@ pub fn on_main_thread(calls: Vec<Call<serde_json::Value>>) -> Vec<Result<serde_j
 /// The source of the scenario function `name` in this file, with its doc comment:
 /// what the page shows beside the timeline is the code that runs.
 pub fn source_of(name: &str) -> Option<&'static str> {
-    const SOURCE: &str = include_str!("scenarios.rs");
     let start = SOURCE.find(&format!("pub async fn {name}("))?;
     let start = SOURCE[..start].trim_end_matches(' ').rfind("\n\n").map_or(0, |i| i + 2);
     let end = start + SOURCE[start..].find("\n}\n")? + 3;
     Some(&SOURCE[start..end])
 }
+
+/// The part of this file between the lines that start and end the programs, copied
+/// at compile time: only that much of it is in the build.
+const SOURCE: &str = {
+    const FILE: &[u8] = include_str!("scenarios.rs").as_bytes();
+    /// Where `marker` is in FILE.
+    const fn find(marker: &[u8]) -> usize {
+        let mut at = 0;
+        loop {
+            assert!(at + marker.len() <= FILE.len(), "scenarios.rs has its marker lines");
+            let mut i = 0;
+            while i < marker.len() && FILE[at + i] == marker[i] {
+                i += 1;
+            }
+            if i == marker.len() {
+                return at;
+            }
+            at += 1;
+        }
+    }
+    const START: usize = find(b"// The programs the page shows start here");
+    const END: usize = find(b"// The page shows the programs above this line");
+    const PROGRAMS: [u8; END - START] = {
+        let mut programs = [0; END - START];
+        let mut i = 0;
+        while i < programs.len() {
+            programs[i] = FILE[START + i];
+            i += 1;
+        }
+        programs
+    };
+    match std::str::from_utf8(&PROGRAMS) {
+        Ok(programs) => programs,
+        Err(_) => panic!("the markers are whole lines"),
+    }
+};
 
 /// What can stop a scenario: an executor refusing work, a wait, or a failed job.
 #[derive(Debug, PartialEq)]
@@ -243,6 +283,11 @@ mod tests {
         assert!(source.ends_with("    Ok(results)\n}\n"), "{source}");
         assert!(source_of("mixed_jobs").expect("found").contains("as_completed(&jobs, None)"));
         assert_eq!(source_of("no_such_scenario"), None);
+        // Every program the page shows is above the line the build's copy ends at.
+        for name in ["run_blocking_tasks", "to_thread_task", "run_in_executor_task", "cpu_bound_task", "choose_executor", "mixed_jobs"] {
+            assert!(source_of(name).is_some_and(|s| s.ends_with("\n}\n")), "{name}");
+        }
+        assert_eq!(source_of("on_main_thread"), None, "not a program: cut from the build's copy");
     }
 
     #[test]

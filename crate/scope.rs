@@ -8,7 +8,6 @@
 //! take the run current where they are logged. Run 0 is everything outside a run.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -98,23 +97,32 @@ pub fn stop(run: RunId) -> usize {
     count
 }
 
-/// Per-run values made on first use: a run's default executor.
-pub(crate) struct PerRun<T>(SpinLock<Option<HashMap<RunId, T>>>);
+/// Per-run values made on first use: a run's default executor. (Few runs are live at
+/// once: a list is enough, and less code than a map.)
+pub(crate) struct PerRun<T>(SpinLock<Vec<(RunId, T)>>);
 
 impl<T: Clone> PerRun<T> {
     pub(crate) const fn new() -> Self {
-        PerRun(SpinLock::new(None))
+        PerRun(SpinLock::new(Vec::new()))
     }
 
     /// The current run's value, made by `make` if it has none yet.
     pub(crate) fn get_or_make(&self, make: impl FnOnce() -> T) -> T {
         let run = current();
-        self.0.lock().get_or_insert_with(HashMap::new).entry(run).or_insert_with(make).clone()
+        let mut values = self.0.lock();
+        if let Some((_, value)) = values.iter().find(|(r, _)| *r == run) {
+            return value.clone();
+        }
+        let value = make();
+        values.push((run, value.clone()));
+        value
     }
 
     /// Takes `run`'s value away, if it had one.
     pub(crate) fn take(&self, run: RunId) -> Option<T> {
-        self.0.lock().as_mut().and_then(|values| values.remove(&run))
+        let mut values = self.0.lock();
+        let i = values.iter().position(|(r, _)| *r == run)?;
+        Some(values.swap_remove(i).1)
     }
 }
 

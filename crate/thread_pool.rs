@@ -105,7 +105,7 @@ impl Builder {
 
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = check_max_workers(self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4)))?;
-        platform::threads_available().map_err(ExecutorError::ThreadsUnavailable)?;
+        let threads = platform::threads().map_err(ExecutorError::ThreadsUnavailable)?;
         let prefix = self.thread_name_prefix.unwrap_or_else(|| {
             format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
         });
@@ -120,13 +120,16 @@ impl Builder {
             }),
         });
         scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
-        Ok(ThreadPoolExecutor { pool })
+        Ok(ThreadPoolExecutor { pool, _threads: threads })
     }
 }
 
 /// Python's `concurrent.futures.ThreadPoolExecutor`, on Web Workers that share memory.
 pub struct ThreadPoolExecutor {
     pool: Arc<Pool>,
+    /// Uninhabited in the plain build, which has no threads: there no executor can be
+    /// made, and the compiler leaves out the code that would run one.
+    _threads: platform::Threads,
 }
 
 struct Pool {

@@ -3,7 +3,6 @@
 //! Plain data and arithmetic, tested on the host; the browser only replays the shapes
 //! on a canvas (`timeline_canvas`).
 
-use std::collections::HashMap;
 
 use crate::log::{LogLine, MAIN_PID, MAIN_THREAD};
 use crate::record::{JobRecord, JobState};
@@ -99,18 +98,18 @@ impl Layout {
             return Layout::default();
         }
         let mut lanes = vec![Lane { worker: MAIN_THREAD.to_owned(), title: MAIN_THREAD.to_owned() }];
-        let mut lane_of: HashMap<&str, usize> = HashMap::from([(MAIN_THREAD, 0)]);
         let mut by_start: Vec<&JobRecord> = records.iter().filter(|r| r.started.is_some() && r.worker.is_some()).collect();
         by_start.sort_by(|a, b| a.started.partial_cmp(&b.started).expect("times are finite"));
         for record in by_start {
             let worker = record.worker.as_deref().expect("filtered");
-            lane_of.entry(worker).or_insert_with(|| {
+            if !lanes.iter().any(|lane| lane.worker == worker) {
                 lanes.push(Lane { worker: worker.to_owned(), title: worker_title(worker) });
-                lanes.len() - 1
-            });
+            }
         }
         let mut kinds: Vec<String> = Vec::new();
         let mut end = 0.0_f64;
+        // A page has a few workers: a look along the lanes is enough.
+        let lane_of = |worker: &str| lanes.iter().position(|lane| lane.worker == worker);
         let bars = records
             .iter()
             .map(|r| {
@@ -124,7 +123,7 @@ impl Layout {
                 end = end.max(bar_end);
                 Bar {
                     id: r.id,
-                    lane: r.worker.as_deref().and_then(|w| lane_of.get(w).copied()).unwrap_or(0),
+                    lane: r.worker.as_deref().and_then(lane_of).unwrap_or(0),
                     label: r.label.clone(),
                     kind,
                     submitted: r.submitted - origin,
@@ -139,7 +138,7 @@ impl Layout {
             .map(|line| {
                 let worker = if line.process == MAIN_PID { line.thread.to_string() } else { line.process.to_string() };
                 end = end.max(line.time - origin);
-                Mark { lane: lane_of.get(worker.as_str()).copied().unwrap_or(0), time: line.time - origin }
+                Mark { lane: lane_of(&worker).unwrap_or(0), time: line.time - origin }
             })
             .collect();
         Layout { origin, lanes, bars, marks, kinds, end }
@@ -232,9 +231,24 @@ impl View {
     /// Axis ticks at least `min_gap` px apart, on a 1-2-5 step: (x, label).
     pub fn ticks(&self, plot: &Plot, min_gap: f64) -> Vec<(f64, String)> {
         let wanted = self.span() * min_gap / (plot.width - plot.gutter).max(1.0);
-        let magnitude = 10f64.powf(wanted.log10().floor());
-        let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= wanted).unwrap_or(10.0 * magnitude);
-        let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
+        // The largest power of ten not above `wanted`, 10^exponent, found without
+        // logarithms (which would bring libm's pow and log10 into the wasm).
+        let mut exponent = 0i32;
+        if wanted.is_finite() && wanted > 0.0 {
+            while exponent < 308 && 10f64.powi(exponent + 1) <= wanted {
+                exponent += 1;
+            }
+            while exponent > -308 && 10f64.powi(exponent) > wanted {
+                exponent -= 1;
+            }
+        }
+        let magnitude = 10f64.powi(exponent);
+        let (step, exponent) = [(1.0, exponent), (2.0, exponent), (5.0, exponent), (10.0, exponent + 1)]
+            .into_iter()
+            .map(|(m, e)| (m * magnitude, e))
+            .find(|(s, _)| *s >= wanted)
+            .unwrap_or((10.0 * magnitude, exponent + 1));
+        let decimals = if step >= 1.0 { 0 } else { (-exponent) as usize };
         let first = (self.from / step).ceil() as i64;
         let last = (self.to / step).floor() as i64;
         (first..=last)
@@ -480,7 +494,9 @@ pub fn details(record: &JobRecord) -> Vec<String> {
         (_, Some(error), _) => error.clone(),
         (Some(result), None, _) => format!("result {result}"),
         (None, None, JobState::Finished) => "done".to_owned(),
-        (None, None, state) => format!("{state:?}").to_lowercase(),
+        (None, None, JobState::Pending) => "pending".to_owned(),
+        (None, None, JobState::Running) => "running".to_owned(),
+        (None, None, JobState::Cancelled) => "cancelled".to_owned(),
     });
     lines
 }
@@ -608,6 +624,29 @@ mod tests {
         assert_eq!(labels, ["0 ms", "100 ms", "200 ms", "300 ms", "400 ms", "500 ms", "600 ms", "700 ms", "800 ms", "900 ms", "1000 ms"]);
         let fine = View { from: 0.0, to: 0.5 }.ticks(&plot, 90.0);
         assert_eq!(fine[1].1, "0.05 ms");
+    }
+
+    #[test]
+    fn ticks_are_those_logarithms_would_give() {
+        // The step as first written, with libm's log10 and pow (now left out of the wasm).
+        let by_logs = |view: &View, plot: &Plot, min_gap: f64| {
+            let wanted = view.span() * min_gap / (plot.width - plot.gutter).max(1.0);
+            let magnitude = 10f64.powf(wanted.log10().floor());
+            let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= wanted).unwrap_or(10.0 * magnitude);
+            let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
+            (step, decimals)
+        };
+        let plot = plot();
+        let mut span = 0.001;
+        while span < 1e9 {
+            let view = View { from: 3.0, to: 3.0 + span };
+            let (step, decimals) = by_logs(&view, &plot, 90.0);
+            let ticks = view.ticks(&plot, 90.0);
+            let first = (view.from / step).ceil() * step;
+            assert_eq!(ticks[0].1, format!("{first:.decimals$} ms"), "span {span}");
+            assert_eq!(ticks.len() as i64, (view.to / step).floor() as i64 - (view.from / step).ceil() as i64 + 1, "span {span}");
+            span *= 1.37;
+        }
     }
 
     #[test]

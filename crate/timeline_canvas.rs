@@ -2,7 +2,6 @@
 //! canvas's 2D calls, and the pointer and keyboard input turned into model calls. The
 //! component in www/executor-timeline.js owns the element and the events.
 
-use std::collections::{HashMap, HashSet};
 
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -17,7 +16,7 @@ pub struct Timeline {
     canvas: HtmlCanvasElement,
     context: CanvasRenderingContext2d,
     /// Colours by paint, from the component's CSS.
-    colours: HashMap<Paint, String>,
+    colours: Vec<(Paint, String)>,
     kinds: Vec<String>,
     run: u32,
     records: Vec<JobRecord>,
@@ -26,8 +25,8 @@ pub struct Timeline {
     /// The view follows the run until the user zooms or pans.
     follow: bool,
     selected: Option<u64>,
-    /// Jobs already given to `takeFinished`.
-    reported: HashSet<u64>,
+    /// Jobs already given to `takeFinished`, by id, sorted.
+    reported: Vec<u64>,
     /// CSS pixels and the device's pixels per CSS pixel.
     width: f64,
     height: f64,
@@ -81,7 +80,7 @@ impl Timeline {
             view: View { from: 0.0, to: 1.0 },
             follow: true,
             selected: None,
-            reported: HashSet::new(),
+            reported: Vec::new(),
             width,
             height,
             scale: 1.0,
@@ -164,7 +163,7 @@ impl Timeline {
     fn colour(&self, paint: Paint) -> &str {
         match paint {
             Paint::Kind(k) | Paint::Live(k) => &self.kinds[k % self.kinds.len()],
-            other => self.colours.get(&other).map_or("gray", String::as_str),
+            other => self.colours.iter().find(|(paint, _)| *paint == other).map_or("gray", |(_, colour)| colour),
         }
     }
 
@@ -232,7 +231,12 @@ impl Timeline {
     #[wasm_bindgen(js_name = takeFinished)]
     pub fn take_finished(&mut self) -> JsValue {
         let reported = &mut self.reported;
-        let newly: Vec<&JobRecord> = self.records.iter().filter(|r| r.finished.is_some() && reported.insert(r.id)).collect();
+        let newly: Vec<&JobRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.finished.is_some())
+            .filter(|r| reported.binary_search(&r.id).map_err(|at| reported.insert(at, r.id)).is_err())
+            .collect();
         crate::js_api::to_js(&newly)
     }
 

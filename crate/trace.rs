@@ -3,11 +3,10 @@
 //! job a slice on its worker's lane, each wait in the queue an async span, and each log
 //! line an instant.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::iter;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::log::{LogLine, MAIN_PID, MAIN_THREAD};
 use crate::record::{JobRecord, JobState};
@@ -48,51 +47,120 @@ impl Outcome {
     }
 }
 
+/// A trace: what [`trace_events`] gives, which serialises to the trace-event JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trace<'a> {
+    trace_events: Vec<Event<'a>>,
+    display_time_unit: &'static str,
+}
+
+/// One trace event. Each kind has some of the fields; those it lacks are left out.
+#[derive(Serialize)]
+struct Event<'a> {
+    ph: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cat: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u64>,
+    name: Cow<'a, str>,
+    pid: u32,
+    tid: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cname: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Args<'a>>,
+}
+
+impl<'a> Event<'a> {
+    fn new(ph: &'static str, name: impl Into<Cow<'a, str>>, tid: usize) -> Self {
+        Event { ph, s: None, cat: None, id: None, name: name.into(), pid: PID, tid, ts: None, dur: None, cname: None, args: None }
+    }
+}
+
+/// An event's `args`, by kind of event.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Args<'a> {
+    Name { name: String },
+    SortIndex { sort_index: usize },
+    Queued { executor: &'a str, outcome: Outcome },
+    Job {
+        id: u64,
+        executor: &'a str,
+        worker: &'a str,
+        state: JobState,
+        outcome: Outcome,
+        queued_ms: f64,
+        ran_ms: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'a str>,
+    },
+    Log { logger: &'a str, line: String },
+}
+
 /// The trace of a run: `{"traceEvents": [...], "displayTimeUnit": "ms"}`, with times in
 /// microseconds from the earliest submission or log line. Metadata comes first, then
 /// the events in time order, so the same run always gives the same JSON.
-pub fn trace_events(records: &[JobRecord], lines: &[LogLine]) -> Value {
+pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace<'a> {
     let submitted = records.iter().map(|r| r.submitted);
     let logged = lines.iter().map(|l| l.time);
     let zero = submitted.clone().chain(logged.clone()).fold(f64::INFINITY, f64::min);
     // What is still going on is drawn up to the last thing the input saw.
     let ends = records.iter().flat_map(|r| [r.started, r.finished]).flatten();
     let latest = submitted.chain(logged).chain(ends).fold(f64::NEG_INFINITY, f64::max);
-    let us = |t: f64| (t - zero) * 1000.0;
+    let us = |t: f64| Some((t - zero) * 1000.0);
 
     // Workers in the order they first started a job; those that only logged come last.
     let line_lanes: Vec<String> = lines.iter().map(lane_of).collect();
-    let mut first_start: HashMap<&str, f64> = HashMap::new();
+    let mut first_start: Vec<(&str, f64)> = Vec::new();
     for r in records {
         if let (Some(worker), Some(started)) = (r.worker.as_deref(), r.started) {
-            first_start.entry(worker).and_modify(|t| *t = t.min(started)).or_insert(started);
+            match first_start.iter_mut().find(|(name, _)| *name == worker) {
+                Some((_, t)) => *t = t.min(started),
+                None => first_start.push((worker, started)),
+            }
         }
     }
-    let first = |name: &str| first_start.get(name).copied().unwrap_or(f64::INFINITY);
-    let mut workers: Vec<&str> =
-        first_start.keys().copied().chain(line_lanes.iter().map(String::as_str)).filter(|&n| n != MAIN_THREAD).collect();
+    let first = |name: &str| first_start.iter().find(|(n, _)| *n == name).map_or(f64::INFINITY, |(_, t)| *t);
+    let mut workers: Vec<&str> = first_start
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(line_lanes.iter().map(String::as_str))
+        .filter(|&n| n != MAIN_THREAD)
+        .collect();
     workers.sort_by(|a, b| first(a).total_cmp(&first(b)).then(a.cmp(b)));
     workers.dedup();
     let lanes: Vec<&str> = iter::once(MAIN_THREAD).chain(workers).collect();
-    let tids: HashMap<&str, usize> = lanes.iter().enumerate().map(|(tid, &name)| (name, tid)).collect();
+    let tid = |name: &str| lanes.iter().position(|&lane| lane == name).expect("every worker has a lane");
 
-    let mut metadata = vec![json!({"ph": "M", "pid": PID, "tid": 0, "name": "process_name", "args": {"name": "web-executors"}})];
+    let mut metadata =
+        vec![Event { args: Some(Args::Name { name: "web-executors".into() }), ..Event::new("M", "process_name", 0) }];
     for (tid, &name) in lanes.iter().enumerate() {
-        metadata.push(json!({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": thread_name(name)}}));
+        metadata.push(Event { args: Some(Args::Name { name: thread_name(name) }), ..Event::new("M", "thread_name", tid) });
         // Viewers otherwise order lanes as they like (Perfetto: by name).
-        metadata.push(json!({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}}));
+        metadata.push(Event { args: Some(Args::SortIndex { sort_index: tid }), ..Event::new("M", "thread_sort_index", tid) });
     }
 
     // Each event with its time in ms, to sort by.
-    let mut events: Vec<(f64, Value)> = Vec::new();
+    let mut events: Vec<(f64, Event)> = Vec::new();
     for r in records {
         let outcome = Outcome::of(r);
         // On the main thread's lane: that is where the job waits to be taken.
         let name = format!("queued {}", r.label);
-        let span = |ph: &str, t: f64| json!({"ph": ph, "cat": "queue", "id": r.id, "name": name, "pid": PID, "tid": 0, "ts": us(t)});
-        let mut begin = span("b", r.submitted);
+        let span = |ph, t| Event { cat: Some("queue"), id: Some(r.id), ts: us(t), ..Event::new(ph, name.clone(), 0) };
         // Jobs that never start have no slice: their outcome shows here.
-        begin["args"] = json!({"executor": r.executor, "outcome": outcome});
+        let begin = Event { args: Some(Args::Queued { executor: &r.executor, outcome }), ..span("b", r.submitted) };
         events.push((r.submitted, begin));
         // A job cancelled (or failed) before a worker took it waits until it ended.
         let taken = r.started.or(r.finished).unwrap_or(latest);
@@ -101,42 +169,44 @@ pub fn trace_events(records: &[JobRecord], lines: &[LogLine]) -> Value {
         // A worker is set whenever a start is.
         let (Some(started), Some(worker)) = (r.started, r.worker.as_deref()) else { continue };
         let end = r.finished.unwrap_or(latest);
-        let mut args = json!({
-            "id": r.id,
-            "executor": r.executor,
-            "worker": worker,
-            "state": r.state,
-            "outcome": outcome,
-            "queued_ms": started - r.submitted,
-            "ran_ms": end - started,
-        });
-        for (key, value) in [("result", &r.result), ("error", &r.error), ("note", &r.note)] {
-            if let Some(value) = value {
-                args[key] = json!(value);
-            }
-        }
+        let args = Args::Job {
+            id: r.id,
+            executor: &r.executor,
+            worker,
+            state: r.state,
+            outcome,
+            queued_ms: started - r.submitted,
+            ran_ms: end - started,
+            result: r.result.as_deref(),
+            error: r.error.as_deref(),
+            note: r.note.as_deref(),
+        };
         let kind = r.label.split('(').next().unwrap_or_default();
-        let mut slice = json!({
-            "ph": "X", "name": r.label, "cat": kind, "pid": PID, "tid": tids[worker],
-            "ts": us(started), "dur": (end - started) * 1000.0, "args": args,
-        });
-        if let Some(cname) = outcome.cname() {
-            slice["cname"] = json!(cname);
-        }
+        let slice = Event {
+            cat: Some(kind),
+            ts: us(started),
+            dur: Some((end - started) * 1000.0),
+            cname: outcome.cname(),
+            args: Some(args),
+            ..Event::new("X", r.label.as_str(), tid(worker))
+        };
         events.push((started, slice));
     }
     for (line, lane) in lines.iter().zip(&line_lanes) {
         let text = if line.process == MAIN_PID { line.format() } else { line.format_process() };
-        let instant = json!({
-            "ph": "i", "s": "t", "cat": "log", "name": line.message, "pid": PID, "tid": tids[lane.as_str()],
-            "ts": us(line.time), "args": {"logger": line.logger, "line": text},
-        });
+        let instant = Event {
+            s: Some("t"),
+            cat: Some("log"),
+            ts: us(line.time),
+            args: Some(Args::Log { logger: &line.logger, line: text }),
+            ..Event::new("i", line.message.as_str(), tid(lane))
+        };
         events.push((line.time, instant));
     }
     events.sort_by(|a, b| a.0.total_cmp(&b.0));
 
-    let trace_events: Vec<Value> = metadata.into_iter().chain(events.into_iter().map(|(_, event)| event)).collect();
-    json!({"traceEvents": trace_events, "displayTimeUnit": "ms"})
+    let trace_events = metadata.into_iter().chain(events.into_iter().map(|(_, event)| event)).collect();
+    Trace { trace_events, display_time_unit: "ms" }
 }
 
 /// The worker a line comes from: a process worker's is named by its pid.
@@ -152,6 +222,8 @@ fn thread_name(worker: &str) -> String {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -217,7 +289,7 @@ mod tests {
             line(20.0, MAIN_PID, "asyncio_0", "idle", "waiting"),
             line(150.0, MAIN_PID, MAIN_THREAD, "run_blocking_tasks", "exiting"),
         ];
-        trace_events(&records, &lines)
+        serde_json::to_value(trace_events(&records, &lines)).unwrap()
     }
 
     fn events(trace: &Value, ph: &str) -> Vec<Value> {
@@ -370,7 +442,7 @@ mod tests {
         assert!(times.is_sorted(), "events in time order: {times:?}");
         assert!(all.iter().all(|e| e["pid"] == PID));
 
-        let empty = trace_events(&[], &[]);
+        let empty = serde_json::to_value(trace_events(&[], &[])).unwrap();
         assert_eq!(empty["traceEvents"].as_array().unwrap().len(), 3, "only the process and the main thread");
     }
 }

@@ -31,8 +31,10 @@ cargo_tool() { # name version crate [extra install args]
 # Without --locked: a locked webpki-roots of wasm-bindgen-cli is not on the registry.
 cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
 
-# The npm packages include binaryen, whose wasm-opt shrinks the plain build.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ] || [ ! -x node_modules/.bin/wasm-opt ]; then
+# The npm packages include binaryen, whose wasm-opt shrinks the plain build, and terser,
+# which minifies its JavaScript glue.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ] || [ ! -x node_modules/.bin/wasm-opt ] \
+  || [ ! -x node_modules/.bin/terser ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules

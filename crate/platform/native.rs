@@ -40,6 +40,13 @@ pub fn threads_available() -> Result<(), String> {
     Ok(())
 }
 
+/// What says a build has threads (see the browser's); the host always has them.
+pub type Threads = ();
+
+pub fn threads() -> Result<Threads, String> {
+    Ok(())
+}
+
 /// A note for the developer's console; the host has none.
 pub fn console_note(_message: &str) {}
 

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,14 +76,26 @@ pub fn cpu_count() -> usize {
 /// Threads need the threaded build, which only instantiates on a cross-origin isolated
 /// page (its memory is a SharedArrayBuffer).
 pub fn threads_available() -> Result<(), String> {
-    if cfg!(target_feature = "atomics") {
-        Ok(())
-    } else {
-        Err("the page is not cross-origin isolated; serve it with the headers \
-             `Cross-Origin-Opener-Policy: same-origin` and \
-             `Cross-Origin-Embedder-Policy: require-corp`"
-            .into())
-    }
+    threads().map(|_| ())
+}
+
+/// What says a build has threads: `()` in the threaded build. The plain build has none,
+/// so there it is uninhabited, and code that needs it (a `ThreadPoolExecutor`'s) is
+/// known dead and left out.
+#[cfg(target_feature = "atomics")]
+pub type Threads = ();
+#[cfg(not(target_feature = "atomics"))]
+pub type Threads = std::convert::Infallible;
+
+/// [`Threads`], or why this build has none.
+pub fn threads() -> Result<Threads, String> {
+    #[cfg(target_feature = "atomics")]
+    return Ok(());
+    #[cfg(not(target_feature = "atomics"))]
+    Err("the page is not cross-origin isolated; serve it with the headers \
+         `Cross-Origin-Opener-Policy: same-origin` and \
+         `Cross-Origin-Embedder-Policy: require-corp`"
+        .into())
 }
 
 /// Starts a Web Worker that instantiates the shared module and runs `body`. `on_exit`
@@ -113,6 +124,8 @@ pub fn spawn_worker(
 }
 
 /// A thread's entry point, called by www/workers.js with what `spawn_worker` made.
+/// (Only the threaded build has threads.)
+#[cfg(target_feature = "atomics")]
 #[wasm_bindgen(js_name = wxWorkerMain)]
 pub fn worker_main(entry: u32) {
     // SAFETY: `entry` is the `Box` leaked by `spawn_worker`, handed to exactly one worker.
@@ -122,8 +135,18 @@ pub fn worker_main(entry: u32) {
 
 fn describe(error: &JsValue) -> String {
     error.as_string().unwrap_or_else(|| {
-        Reflect::get(error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{error:?}"))
+        Reflect::get(error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| kind_of(error))
     })
+}
+
+/// What kind of value `value` is, for a message: `a function`, `an object`. (Not
+/// `JsValue`'s `Debug`, whose JavaScript half the glue would then carry.)
+pub fn kind_of(value: &JsValue) -> String {
+    match value.js_typeof().as_string().unwrap_or_default().as_str() {
+        "undefined" => "undefined".to_owned(),
+        kind @ "object" => format!("an {kind}"),
+        kind => format!("a {kind}"),
+    }
 }
 
 /// Calls `fire` on this thread once `duration` has passed.
@@ -234,9 +257,9 @@ pub fn set_process_image(glue_url: String) {
 }
 
 thread_local! {
-    /// The JS handles of this thread's process workers, by pid: the pool's handles
-    /// are plain data, as the pool may be shared across threads.
-    static PROCESSES: RefCell<HashMap<u32, ProcessWorker>> = RefCell::new(HashMap::new());
+    /// The JS handles of this thread's process workers, with their pids: the pool's
+    /// handles are plain data, as the pool may be shared across threads.
+    static PROCESSES: RefCell<Vec<(u32, ProcessWorker)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Starts a process worker `pid`; `report` hears its events and its death.
@@ -266,7 +289,7 @@ pub(crate) fn spawn_process(
         None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, &on_report)),
     }
     .map_err(|e| describe(&e))?;
-    PROCESSES.with(|p| p.borrow_mut().insert(pid, worker));
+    PROCESSES.with(|p| p.borrow_mut().push((pid, worker)));
     Ok(Arc::new(WebProcess { pid }))
 }
 
@@ -277,11 +300,15 @@ struct WebProcess {
 impl ProcessHandle for WebProcess {
     fn send(&self, batch: Vec<Sent>) {
         let json = serde_json::to_string(&batch).expect("batches serialise");
-        PROCESSES.with(|p| p.borrow().get(&self.pid).map(|w| w.send(json)));
+        PROCESSES.with(|p| p.borrow().iter().find(|(pid, _)| *pid == self.pid).map(|(_, w)| w.send(json)));
     }
 
     fn terminate(&self) {
-        if let Some(worker) = PROCESSES.with(|p| p.borrow_mut().remove(&self.pid)) {
+        let removed = PROCESSES.with(|p| {
+            let mut p = p.borrow_mut();
+            p.iter().position(|(pid, _)| *pid == self.pid).map(|i| p.swap_remove(i).1)
+        });
+        if let Some(worker) = removed {
             worker.terminate();
         }
     }
@@ -290,6 +317,16 @@ impl ProcessHandle for WebProcess {
 /// A process worker's start, called by www/workers.js: reports ready (or why not).
 #[wasm_bindgen(js_name = wxProcessStart)]
 pub fn process_start(pid: u32, initializer: Option<String>) {
+    // Where panics abort (the plain build), a panic ends this worker's instance: its
+    // hook first tells the pool which call panicked and with what message, so that the
+    // call fails as it would have had the panic unwound. Then it prints it as before.
+    #[cfg(panic = "abort")]
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(event) = process_worker::on_abort(crate::job::panic_message(info.payload())) {
+            post_event(&event);
+        }
+        console_error_panic_hook::hook(info);
+    }));
     let initializer: Option<ByName> = initializer.and_then(|json| serde_json::from_str(&json).ok());
     let emit: Emit = Arc::new(|event| post_event(&event));
     post_event(&process_worker::start(pid, initializer.as_ref(), &emit));
