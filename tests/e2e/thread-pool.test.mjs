@@ -88,6 +88,9 @@ test('blocks refuses an n whose square overflows, and the pool goes on', async (
 test('wait, asCompleted, gather and map from JavaScript', async () => {
   const out = await page.evaluate(async () => {
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 3 });
+    // All three threads started first: the orderings below are about job lengths,
+    // not about how long a new Web Worker takes to start.
+    await Promise.all([1, 2, 3].map((n) => executor.submit('blocks_for', n, 50)));
     const slow = executor.submit('blocks_for', 3, 300);
     const fast = executor.submit('blocks_for', 2, 20);
     const first = await wx.wait([slow, fast], { returnWhen: 'FIRST_COMPLETED' });
