@@ -79,7 +79,6 @@ export class ExecutorTimeline extends HTMLElement {
       if (this.#visible) this.#whenVisible.splice(0).forEach((go) => go());
     });
     this.#observer.observe(this);
-    this.#heartbeat();
   }
 
   #observer;
@@ -275,6 +274,7 @@ export class ExecutorTimeline extends HTMLElement {
     this.#ui.log.textContent = '';
     this.#ui.result.textContent = '';
     this.#longestGap = 0;
+    this.#heartbeat();
     this.#say(`Running on ${plan.executor}…`, 'busy');
     this.#emit('runstart', { run: this.#run, scenario, options });
     this.#follow();
@@ -290,6 +290,7 @@ export class ExecutorTimeline extends HTMLElement {
     }
     this.#update();
     this.#resize();
+    cancelAnimationFrame(this.#beat);
     const records = wx.runRecords(this.#run);
     this.#ui.result.textContent = error ? `Failed: ${error.message}` : `Result: ${JSON.stringify(result)}`;
     this.#ui.result.className = error ? 'result error' : 'result';
@@ -335,13 +336,16 @@ export class ExecutorTimeline extends HTMLElement {
     this.#ui.log.textContent = '';
     this.#logFrom = 0;
     this.#longestGap = 0;
+    this.#heartbeat();
     this.#say('Running on the main thread: the page cannot draw until it ends…', 'busy');
     // Let that message and one more heartbeat frame show before the page freezes.
     await new Promise((go) => requestAnimationFrame(() => setTimeout(go, 30)));
     const results = this.#wx.runOnMainThread(this.#scenario, { ...this.#options(), run: this.#run });
-    await new Promise((go) => requestAnimationFrame(go));
+    // Two frames, so that the heartbeat's first frame after the freeze has measured it.
+    await new Promise((go) => requestAnimationFrame(() => requestAnimationFrame(go)));
     this.#update();
     this.#resize();
+    cancelAnimationFrame(this.#beat);
     this.#ui.result.textContent = `Results on the main thread: ${JSON.stringify(results)}`;
     this.#say(`Done on the main thread · longest frame gap ${this.#longestGap.toFixed(1)} ms`);
   }
@@ -352,8 +356,10 @@ export class ExecutorTimeline extends HTMLElement {
 
   #beat = 0;
 
-  /** The heartbeat: a dot that moves once a frame, and the longest gap between frames. */
+  /** The heartbeat, while a run goes on (an idle page should cost nothing): a dot that
+   * moves once a frame, and the longest gap between frames. */
   #heartbeat() {
+    cancelAnimationFrame(this.#beat);
     const still = matchMedia('(prefers-reduced-motion: reduce)');
     const tick = (now) => {
       if (this.#lastTick) {

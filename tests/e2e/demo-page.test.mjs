@@ -181,7 +181,8 @@ test('the main-thread button runs the same jobs on the page itself, and the hear
   const { names, slices } = lanes(shown.trace);
   assert.deepEqual(names, ['MainThread']);
   assert.equal(slices.length, 3);
-  assert.ok(shown.gap >= 290, `three 0.1 s jobs on the main thread froze it: ${shown.gap} ms`);
+  // 300 ms of blocking; a frame's timestamp is its vsync, up to a frame before it runs.
+  assert.ok(shown.gap >= 250, `three 0.1 s jobs on the main thread froze it: ${shown.gap} ms`);
   await page.close();
 });
 

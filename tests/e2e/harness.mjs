@@ -53,6 +53,8 @@ export function launchChromium() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      // window.gc(), so that the chaos test can read the JS heap after a collection.
+      '--js-flags=--expose-gc',
     ],
   });
 }

@@ -4,7 +4,7 @@
 // counted from outside the page, as the browser sees them (Playwright's page.workers()).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openPage, serveSite } from './harness.mjs';
+import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
 
 let isolated;
 let plain;
@@ -187,5 +187,41 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
     console.log(`${kind}: 100,000 jobs, ${out.bytesPerJob.toFixed(0)} heap bytes per queued job`);
     assert.deepEqual(page.problems, []);
     await page.close();
+  });
+}
+
+/** In the page, self-contained (Firefox gets it as text): a pool shut down without
+ * waiting mid-run, and a pool freed mid-run; then how many of the library's Web
+ * Workers are still alive, by its own count (`liveWorkers`). */
+async function midRun(kind) {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const before = wx.liveWorkers().length;
+  const shut = new wx[kind]({ maxWorkers: 3 });
+  const jobs = Array.from({ length: 6 }, (_, i) => shut.submit('blocks_for', i, 100));
+  await jobs[0].started();
+  await shut.shutdown({ wait: false, cancelFutures: true });
+  const freed = new wx[kind]({ maxWorkers: 2 });
+  const more = Array.from({ length: 4 }, (_, i) => freed.submit('blocks_for', i + 1, 100));
+  await more[0].started();
+  freed.free();
+  const outcomes = await Promise.all([...jobs, ...more].map((j) => j.then(() => 'ok', (e) => e.name)));
+  for (let i = 0; i < 100 && wx.liveWorkers().length > before; i++) await sleep(50);
+  return { outcomes, left: wx.liveWorkers().length - before };
+}
+
+for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+  test(`Firefox, ${kind}: pools shut down or freed mid-run settle every job and end their workers`, async () => {
+    const page = await openFirefoxPage(`${(kind === 'ThreadPoolExecutor' ? isolated : plain).url}/tests/e2e/blank-widget.html`);
+    try {
+      const out = await page.evaluate(midRun, kind);
+      assert.equal(out.outcomes.length, 10);
+      assert.ok(out.outcomes.every((o) => o === 'ok' || o === 'CancelledError'), out.outcomes.join());
+      assert.deepEqual(out.outcomes.slice(6), ['ok', 'ok', 'ok', 'ok'], 'a freed pool finishes its jobs');
+      assert.equal(out.left, 0);
+    } finally {
+      await page.close();
+    }
   });
 }
