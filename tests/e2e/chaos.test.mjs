@@ -120,7 +120,13 @@ async function chaos({ kind, jobs, seed }) {
   }
   if (records.length !== jobs) problems.push(`${records.length} records for ${jobs} jobs`);
 
-  // Full size again: three jobs at once run side by side on three workers.
+  // Full size again: once a round of work has brought replacements up (a process
+  // worker starts only when work waits, as in Python), three jobs at once run side by
+  // side on three workers.
+  const round = [4, 5, 6].map((n) => pool.submit('blocks_for', n, 100));
+  await Promise.all(round);
+  round.forEach((j) => j.free());
+  for (let i = 0; i < 100 && pool.workersAlive < 3; i++) await new Promise((r) => setTimeout(r, 20));
   const again = [1, 2, 3].map((n) => pool.submit('blocks_for', n, 150));
   await Promise.all(again);
   const spans = again.map((j) => j.record());
