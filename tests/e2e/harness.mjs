@@ -131,6 +131,19 @@ export async function openFirefoxPage(url) {
   };
 }
 
+/**
+ * `url` in `browser` ('chromium' through Playwright, 'firefox' through geckodriver):
+ * `{ page, close }`, where `page.evaluate` works in both.
+ */
+export async function openIn(browser, url) {
+  if (browser === 'chromium') {
+    const chromium = await launchChromium();
+    return { page: await openPage(chromium, url), close: () => chromium.close() };
+  }
+  const page = await openFirefoxPage(url);
+  return { page, close: () => page.close() };
+}
+
 /** Waits until every <executor-timeline> on `page` says its run is done. */
 export async function widgetsDone(page, timeout = 60_000) {
   await page.waitForFunction(

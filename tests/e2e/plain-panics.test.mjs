@@ -5,7 +5,7 @@
 // in Firefox. (tests/web.rs checks the threaded build, whose panics unwind.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
+import { openIn, serveSite } from './harness.mjs';
 
 // Runs in the page.
 async function panicOnProcess() {
@@ -46,24 +46,19 @@ async function panicOnProcess() {
 for (const browser of ['chromium', 'firefox']) {
   describe(`${browser}, plain build: a panicking job`, () => {
     let site;
-    let chromium;
+    let opened;
     let page;
     let out;
 
     before(async () => {
       site = await serveSite({ isolated: false });
-      const url = `${site.url}/index.html`;
-      if (browser === 'chromium') {
-        chromium = await launchChromium();
-        page = await openPage(chromium, url);
-      } else {
-        page = await openFirefoxPage(url);
-      }
+      opened = await openIn(browser, `${site.url}/index.html`);
+      page = opened.page;
       out = await page.evaluate(panicOnProcess);
     });
 
     after(async () => {
-      await (chromium ?? page)?.close();
+      await opened?.close();
       site?.close();
     });
 

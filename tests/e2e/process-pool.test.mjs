@@ -2,7 +2,7 @@
 // Firefox, on a cross-origin isolated page and on one served without the two headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
+import { openIn, serveSite } from './harness.mjs';
 
 // Runs in the page: every scenario and check at once, the data back for asserting.
 async function exercise() {
@@ -60,24 +60,19 @@ for (const browser of ['chromium', 'firefox']) {
   for (const isolated of [true, false]) {
     describe(`${browser}, ${isolated ? 'cross-origin isolated page' : 'page without isolation headers'}`, () => {
       let site;
-      let chromium;
+      let opened;
       let page;
       let out;
 
       before(async () => {
         site = await serveSite({ isolated });
-        const url = `${site.url}/index.html`;
-        if (browser === 'chromium') {
-          chromium = await launchChromium();
-          page = await openPage(chromium, url);
-        } else {
-          page = await openFirefoxPage(url);
-        }
+        opened = await openIn(browser, `${site.url}/index.html`);
+        page = opened.page;
         out = await page.evaluate(exercise);
       });
 
       after(async () => {
-        await (chromium ?? page)?.close();
+        await opened?.close();
         site?.close();
       });
 
