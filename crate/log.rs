@@ -68,9 +68,28 @@ thread_local! {
 /// Sends a log line elsewhere.
 pub type Sink = Box<dyn Fn(LogLine)>;
 
-/// Names the calling thread for the log and the records (a pool worker calls it once).
+/// Names the calling thread for the log and the records, for as long as it lives
+/// (rayon's threads, which last as long as the page).
 pub fn set_thread_name(name: Arc<str>) {
     THREAD_NAME.with(|n| *n.borrow_mut() = Some(name));
+}
+
+/// Names the calling thread until the returned guard drops: a pool worker holds it for
+/// its whole loop. A Web Worker thread ends without running thread-local destructors,
+/// so a name left set would stay allocated in the shared heap, one per worker ever run.
+pub fn name_thread(name: Arc<str>) -> ThreadNamed {
+    set_thread_name(name);
+    ThreadNamed(())
+}
+
+/// The calling thread's name, until dropped: see [`name_thread`].
+#[must_use = "the thread loses its name when this drops"]
+pub struct ThreadNamed(());
+
+impl Drop for ThreadNamed {
+    fn drop(&mut self) {
+        THREAD_NAME.with(|n| n.borrow_mut().take());
+    }
 }
 
 /// Python's `threading.current_thread().name`.
@@ -154,11 +173,13 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_without_a_name_is_the_main_thread() {
+    fn a_thread_is_named_while_its_guard_lives() {
         std::thread::spawn(|| {
             assert_eq!(&*current_thread_name(), MAIN_THREAD);
-            set_thread_name(Arc::from("ThreadPoolExecutor-0_0"));
+            let named = name_thread(Arc::from("ThreadPoolExecutor-0_0"));
             assert_eq!(&*current_thread_name(), "ThreadPoolExecutor-0_0");
+            drop(named);
+            assert_eq!(&*current_thread_name(), MAIN_THREAD, "the name goes with its guard");
         })
         .join()
         .unwrap();

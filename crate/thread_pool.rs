@@ -441,7 +441,7 @@ impl Pool {
 
     /// A worker's life: take jobs until shutdown leaves the queue empty.
     fn work(self: Arc<Pool>, k: usize, name: Arc<str>) {
-        log::set_thread_name(name.clone());
+        let _named = log::name_thread(name.clone());
         let me = std::thread::current();
         loop {
             let next = self.state.lock().next(k, &me);

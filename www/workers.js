@@ -26,7 +26,7 @@ function start(name, onEnd) {
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'wx-exit' && end()) onEnd(data.reason);
   });
-  return { worker, end };
+  return { worker, end, ended: () => ended };
 }
 
 /** A thread: runs `entry` (a Rust closure) on the shared `memory`. */
@@ -38,12 +38,14 @@ export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
 /**
  * A process: its own instance of `module` (or of the build at `glueUrl`), which runs
  * the batches sent to it. `onReport(eventJson, null)` for each event it sends,
- * `onReport(null, reason)` when it dies. `terminate()` ends it without a report.
+ * `onReport(null, reason)` when it dies; nothing after it ended. `terminate()` ends it
+ * without a report.
  */
 export function spawnProcess(glueUrl, module, pid, initializer, onReport) {
-  const { worker, end } = start(String(pid), (reason) => onReport(null, reason));
+  const { worker, end, ended } = start(String(pid), (reason) => onReport(null, reason));
   worker.addEventListener('message', ({ data }) => {
-    if (data?.type === 'wx-event') onReport(data.event, null);
+    // Once ended, onReport may be gone (the pool drops it with the worker).
+    if (data?.type === 'wx-event' && !ended()) onReport(data.event, null);
   });
   worker.postMessage({ type: 'wx-process', glueUrl, module, pid, initializer });
   return {

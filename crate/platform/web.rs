@@ -256,10 +256,15 @@ pub fn set_process_image(glue_url: String) {
     *PROCESS_IMAGE.lock() = Some(glue_url);
 }
 
+/// What hears a process worker's events: a Rust closure JavaScript calls.
+type OnReport = Closure<dyn FnMut(Option<String>, Option<String>)>;
+
 thread_local! {
-    /// The JS handles of this thread's process workers, with their pids: the pool's
-    /// handles are plain data, as the pool may be shared across threads.
-    static PROCESSES: RefCell<Vec<(u32, ProcessWorker)>> = const { RefCell::new(Vec::new()) };
+    /// The JS handles of this thread's process workers, with their pids and what hears
+    /// them: the pool's handles are plain data, as the pool may be shared across
+    /// threads. Ending a worker drops its listener here and then, not when the browser
+    /// next collects garbage: the listener holds the pool, records and all.
+    static PROCESSES: RefCell<Vec<(u32, ProcessWorker, OnReport)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Starts a process worker `pid`; `report` hears its events and its death.
@@ -269,7 +274,7 @@ pub(crate) fn spawn_process(
     report: Box<dyn Fn(WorkerReport) + Send + Sync>,
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let report = AssertUnwindSafe(report);
-    let on_report = Closure::<dyn FnMut(Option<String>, Option<String>)>::new(
+    let on_report = OnReport::new(
         move |event: Option<String>, death: Option<String>| {
             let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
             match (event, death) {
@@ -280,16 +285,15 @@ pub(crate) fn spawn_process(
                 (None, reason) => report(Err(reason.unwrap_or_else(|| "exited".into()))),
             }
         },
-    )
-    .into_js_value();
+    );
     let initializer = initializer.map(|i| serde_json::to_string(&i).expect("calls serialise"));
     let image = PROCESS_IMAGE.lock().clone();
     let worker = match image {
-        Some(url) => spawn_process_js(&url.into(), &JsValue::NULL, pid, initializer, &on_report),
-        None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, &on_report)),
+        Some(url) => spawn_process_js(&url.into(), &JsValue::NULL, pid, initializer, on_report.as_ref()),
+        None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, on_report.as_ref())),
     }
     .map_err(|e| describe(&e))?;
-    PROCESSES.with(|p| p.borrow_mut().push((pid, worker)));
+    PROCESSES.with(|p| p.borrow_mut().push((pid, worker, on_report)));
     Ok(Arc::new(WebProcess { pid }))
 }
 
@@ -300,16 +304,19 @@ struct WebProcess {
 impl ProcessHandle for WebProcess {
     fn send(&self, batch: Vec<Sent>) {
         let json = serde_json::to_string(&batch).expect("batches serialise");
-        PROCESSES.with(|p| p.borrow().iter().find(|(pid, _)| *pid == self.pid).map(|(_, w)| w.send(json)));
+        PROCESSES.with(|p| p.borrow().iter().find(|(pid, ..)| *pid == self.pid).map(|(_, w, _)| w.send(json)));
     }
 
+    /// Ends the worker and drops its listener, which may be the caller: wasm-bindgen
+    /// frees a closure dropped during its own call once the call returns.
     fn terminate(&self) {
         let removed = PROCESSES.with(|p| {
             let mut p = p.borrow_mut();
-            p.iter().position(|(pid, _)| *pid == self.pid).map(|i| p.swap_remove(i).1)
+            p.iter().position(|(pid, ..)| *pid == self.pid).map(|i| p.swap_remove(i))
         });
-        if let Some(worker) = removed {
+        if let Some((_, worker, on_report)) = removed {
             worker.terminate();
+            drop(on_report);
         }
     }
 }

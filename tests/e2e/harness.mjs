@@ -53,8 +53,10 @@ export function launchChromium() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      // window.gc(), so that the chaos test can read the JS heap after a collection.
+      // window.gc(), so that the chaos test can read the JS heap after a collection,
+      // and performance.memory read afresh each time, not from a cache.
       '--js-flags=--expose-gc',
+      '--enable-precise-memory-info',
     ],
   });
 }
