@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-export GECKODRIVER=${GECKODRIVER:-$HOME/.cargo/bin/geckodriver}
+chromedriver=${CHROMEDRIVER:-/usr/bin/chromedriver}
+geckodriver=${GECKODRIVER:-$HOME/.cargo/bin/geckodriver}
 # The wasm tests wait on real workers; give the runner room on a 2-core machine.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
 
@@ -14,10 +14,12 @@ step "host: cargo test"
 cargo test
 
 step "Chrome: wasm-pack test (threaded build, Web Workers)"
-wasm-pack test --headless --chrome -- --test web --test web_processes
+# wasm-bindgen's test runner drives the first browser whose driver the environment
+# names, Firefox's before Chrome's: each step names only its own.
+env -u GECKODRIVER CHROMEDRIVER="$chromedriver" wasm-pack test --headless --chrome -- --test web --test web_processes
 
 step "Firefox: wasm-pack test (threaded build, Web Workers)"
-wasm-pack test --headless --firefox -- --test web --test web_processes
+env -u CHROMEDRIVER GECKODRIVER="$geckodriver" wasm-pack test --headless --firefox -- --test web --test web_processes
 
 step "the served page: end-to-end in Chromium and Firefox, isolated and not"
 bash scripts/build.sh
