@@ -336,21 +336,11 @@ impl State {
                 self.dispatch(limits)
             }
             Ok(Event::Failed(reason)) | Err(reason) => self.died(k, reason, None, limits),
-            Ok(Event::Started(id, at)) => {
-                proc.running = Some(id);
+            Ok(Event::Started(id, at)) => self.began(k, id, at, limits),
+            Ok(Event::Done(report)) => {
+                let next = report.next.map(|id| (id, report.finished));
                 let mut actions = Vec::new();
-                if let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) {
-                    actions.push(Action::MarkStarted(queued.job.clone(), at));
-                    if limits.job_timeout.is_some() {
-                        actions.push(Action::Timer { k, pid, id });
-                    }
-                }
-                actions
-            }
-            Ok(Event::Done(reports)) => {
-                let mut actions = Vec::new();
-                for report in reports {
-                    let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) else { continue };
+                if let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) {
                     let queued = proc.in_flight.remove(i).expect("found");
                     if proc.running == Some(report.id) {
                         proc.running = None;
@@ -360,6 +350,10 @@ impl State {
                     proc.typical_ms = Some(proc.typical_ms.map_or(ms, |t| 0.8 * t + 0.2 * ms));
                     actions.push(Action::Settle(report, queued.job, proc.name.clone()));
                 }
+                if let Some((id, at)) = next {
+                    actions.extend(self.began(k, id, at, limits));
+                }
+                let proc = &mut self.workers[k];
                 let retire = limits.max_tasks_per_child.is_some_and(|max| proc.finished >= max);
                 if retire && proc.in_flight.is_empty() {
                     actions.extend(self.let_go(k));
@@ -383,6 +377,18 @@ impl State {
                 actions
             }
         }
+    }
+
+    /// Worker `k` began call `id` at `at`.
+    fn began(&mut self, k: usize, id: u64, at: f64, limits: &Limits) -> Vec<Action> {
+        let proc = &mut self.workers[k];
+        proc.running = Some(id);
+        let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) else { return Vec::new() };
+        let mut actions = vec![Action::MarkStarted(queued.job.clone(), at)];
+        if limits.job_timeout.is_some() {
+            actions.push(Action::Timer { k, pid: proc.pid, id });
+        }
+        actions
     }
 
     /// Worker `k` is gone: the job it had begun fails (`begun_error`, or as a death),
@@ -690,31 +696,55 @@ mod tests {
         (sent, spawned, terminated)
     }
 
-    #[test]
-    fn a_panic_that_aborts_its_worker_fails_its_call_alone() {
-        let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
+    /// A pool of one worker, ready and known to be fast, that has been sent `calls`
+    /// (name, arguments) in one batch; their futures, and the worker's pid.
+    fn one_batch(calls: &[(&str, Vec<Value>)], limits: &Limits) -> (State, Vec<JobFuture<Value>>, u32) {
         let name: Arc<str> = Arc::from("pool");
         let mut state = State::default();
         let mut futures = Vec::new();
         let mut spawned = 0;
-        for (job, arg) in [("panics", "boom"), ("noop", ""), ("noop", "")] {
-            let args = if arg.is_empty() { vec![] } else { vec![Value::from(arg)] };
-            let call = registry::call(job, args);
+        for (job, args) in calls {
+            let call = registry::call(job, args.clone());
             let (future, remote) = new_remote_job(&call, &name);
             let queued = Queued { id: future.id(), job: remote, call: call.by_name.unwrap(), resent: false, chunk: None };
-            spawned += settle_jobs(state.submit(queued, &limits).ok().unwrap()).1;
+            spawned += settle_jobs(state.submit(queued, limits).ok().unwrap()).1;
             futures.push(future);
         }
         assert_eq!(spawned, 1);
         let pid = state.workers[0].pid;
         state.workers[0].handle = Some(Arc::new(Handle));
-        // Fast calls: all three go to the one worker in one batch.
         state.workers[0].typical_ms = Some(0.01);
-        let (sent, ..) = settle_jobs(state.on_report(0, pid, Ok(Event::Ready), &limits));
-        assert_eq!(sent.concat().len(), 3);
+        let (sent, ..) = settle_jobs(state.on_report(0, pid, Ok(Event::Ready), limits));
+        assert_eq!(sent.concat().len(), calls.len(), "fast calls go in one batch");
+        (state, futures, pid)
+    }
+
+    #[test]
+    fn a_result_and_the_next_start_in_one_message_settle_one_call_and_begin_the_next() {
+        let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
+        let (mut state, futures, pid) = one_batch(&[("noop", vec![]), ("noop", vec![])], &limits);
+        let (a, b) = (futures[0].id(), futures[1].id());
+        settle_jobs(state.on_report(0, pid, Ok(Event::Started(a, 1.0)), &limits));
+        let report = Report { id: a, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: Some(b) };
+        let actions = state.on_report(0, pid, Ok(Event::Done(report)), &limits);
+        assert!(actions.iter().any(|a| matches!(a, Action::MarkStarted(_, at) if *at == 2.0)), "b began when a finished");
+        settle_jobs(actions);
+        assert_eq!(futures[0].result(), Some(Ok(Value::Null)));
+        assert_eq!((state.workers[0].running, state.workers[0].in_flight.len()), (Some(b), 1));
+        let report = Report { id: b, outcome: Outcome::Ok(Value::Null), started: 2.0, finished: 3.0, note: None, next: None };
+        settle_jobs(state.on_report(0, pid, Ok(Event::Done(report)), &limits));
+        assert_eq!(futures[1].result(), Some(Ok(Value::Null)));
+        assert_eq!((state.workers[0].running, state.workers[0].in_flight.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_panic_that_aborts_its_worker_fails_its_call_alone() {
+        let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
+        let calls = [("panics", vec![Value::from("boom")]), ("noop", vec![]), ("noop", vec![])];
+        let (mut state, futures, pid) = one_batch(&calls, &limits);
         let id = futures[0].id();
         settle_jobs(state.on_report(0, pid, Ok(Event::Started(id, 1.0)), &limits));
-        let report = Report { id, outcome: Outcome::Panicked("boom".into()), started: 1.0, finished: 2.0, note: None };
+        let report = Report { id, outcome: Outcome::Panicked("boom".into()), started: 1.0, finished: 2.0, note: None, next: None };
         let (sent, spawned, terminated) = settle_jobs(state.on_report(0, pid, Ok(Event::Aborting(report)), &limits));
         let worker = state.workers[0].name.clone();
         assert_eq!(

@@ -48,10 +48,11 @@ pub enum Event {
     Ready,
     /// Could not start (the initializer failed).
     Failed(String),
-    /// Began call `id` (the first field) at a time (the second) that may take a while.
+    /// Began call `id` (the first field) at a time (the second): a batch's first call.
     Started(u64, f64),
-    /// Calls finished, in the order they ran.
-    Done(Vec<Report>),
+    /// A call finished, and the next of its batch (`Report::next`) began: one message
+    /// for both, so a burst of tiny calls costs one message a call.
+    Done(Report),
     /// A line a call logged, sent as it happens.
     Log(#[serde(with = "line_as_array")] LogLine),
     /// A call panicked in a build whose panics abort (the plain build): its report,
@@ -61,26 +62,28 @@ pub enum Event {
 }
 
 /// One finished call, with the times it ran and what it logged. It crosses as
-/// `[id, outcome, started, finished, note]`.
+/// `[id, outcome, started, finished, note, next]`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(from = "(u64, Outcome, f64, f64, Option<String>)")]
+#[serde(from = "(u64, Outcome, f64, f64, Option<String>, Option<u64>)")]
 pub struct Report {
     pub id: u64,
     pub outcome: Outcome,
     pub started: f64,
     pub finished: f64,
     pub note: Option<String>,
+    /// The call of the same batch that began as this one finished, if any.
+    pub next: Option<u64>,
 }
 
 impl Serialize for Report {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.id, &self.outcome, self.started, self.finished, &self.note).serialize(s)
+        (self.id, &self.outcome, self.started, self.finished, &self.note, self.next).serialize(s)
     }
 }
 
-impl From<(u64, Outcome, f64, f64, Option<String>)> for Report {
-    fn from((id, outcome, started, finished, note): (u64, Outcome, f64, f64, Option<String>)) -> Self {
-        Report { id, outcome, started, finished, note }
+impl From<(u64, Outcome, f64, f64, Option<String>, Option<u64>)> for Report {
+    fn from((id, outcome, started, finished, note, next): (u64, Outcome, f64, f64, Option<String>, Option<u64>)) -> Self {
+        Report { id, outcome, started, finished, note, next }
     }
 }
 
@@ -161,6 +164,7 @@ pub fn on_abort(message: String) -> Option<Event> {
             started,
             finished: platform::now_ms(),
             note: take_note(),
+            next: None,
         })),
     }
 }
@@ -173,25 +177,56 @@ fn run(name: &str, args: Vec<Value>) -> Outcome {
     }
 }
 
-/// Runs a batch in order, reporting each call's start and then its result before the
-/// next call starts. Batches save the pool's messages to the worker; the worker's own
-/// reports are not held back, because the next call may block for long: a finished
-/// call's result must not wait behind it, and if the worker dies the pool must know
-/// which call it was in (the model test's cases in tests/model.rs).
+/// Runs a batch in order, reporting each call's start and its result as they happen.
+/// Batches save the pool's messages to the worker; the worker's own reports are not
+/// held back, because the next call may block for long: a finished call's result must
+/// not wait behind it, and if the worker dies the pool must know which call it was in
+/// (the model test's cases in tests/model.rs). A result and the next call's start
+/// happen at once, so they share a message.
 pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
-    for Sent { id, run: for_run, name, args } in batch {
-        let _for_its_run = scope::enter(for_run);
-        let started = platform::now_ms();
-        emit(Event::Started(id, started));
-        let outcome = doing(Doing::Call { id, started }, || run(&name, args));
+    let mut calls = batch.into_iter().peekable();
+    let mut started = platform::now_ms();
+    if let Some(first) = calls.peek() {
+        emit(Event::Started(first.id, started));
+    }
+    while let Some(Sent { id, run: for_run, name, args }) = calls.next() {
+        let outcome = {
+            let _for_its_run = scope::enter(for_run);
+            doing(Doing::Call { id, started }, || run(&name, args))
+        };
         let finished = platform::now_ms();
-        emit(Event::Done(vec![Report { id, outcome, started, finished, note: take_note() }]));
+        let next = calls.peek().map(|call| call.id);
+        emit(Event::Done(Report { id, outcome, started, finished, note: take_note(), next }));
+        started = finished;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_reports_its_first_start_then_each_result_with_the_next_start() {
+        let batch = (1..=3).map(|id| Sent { id, run: 0, name: "blocks".into(), args: vec![Value::from(id)] }).collect();
+        let events = RefCell::new(Vec::new());
+        run_batch(batch, &|event| events.borrow_mut().push(event));
+        let events = events.into_inner();
+        assert_eq!(events.len(), 4, "one message a call, and one for the first start: {events:?}");
+        let Event::Started(1, first) = events[0] else { panic!("the first call's start comes first: {events:?}") };
+        let mut began = (1, first);
+        for (k, event) in events[1..].iter().enumerate() {
+            let Event::Done(report) = event else { panic!("then results: {event:?}") };
+            assert_eq!((report.id, report.started), began, "each call ran from when its start was reported");
+            assert_eq!(report.outcome, Outcome::Ok(Value::from(began.0 * began.0)));
+            match report.next {
+                Some(next) => {
+                    assert_eq!(next, began.0 + 1, "the next call began as this one finished");
+                    began = (next, report.finished);
+                }
+                None => assert_eq!(k, 2, "only the batch's last result has no next start"),
+            }
+        }
+    }
 
     #[test]
     fn a_panic_that_aborts_is_reported_for_what_the_worker_was_running() {
