@@ -31,6 +31,8 @@ const PARAMS = {
 };
 
 const ATTRIBUTES = ['scenario', 'autoplay', 'height', 'compact', ...Object.values(PARAMS).map(([a]) => a)];
+/** The options whose attribute is named otherwise (blockMs is block-ms), in messages. */
+const OPTION_NAMES = new RegExp(`\\b(${Object.keys(PARAMS).filter((k) => PARAMS[k][0] !== k).join('|')})\\b`, 'g');
 
 const KIND_COLOURS = 8;
 
@@ -166,7 +168,9 @@ export class ExecutorTimeline extends HTMLElement {
       this.#reported = null;
       return plan;
     } catch (error) {
-      return this.#problem(error.message.replace(/^runScenario: /, ''));
+      // The library names its options (blockMs); here the author wrote attributes.
+      const named = error.message.replace(/^runScenario: /, '').replace(OPTION_NAMES, (option) => PARAMS[option][0]);
+      return this.#problem(named);
     }
   }
 
@@ -203,7 +207,8 @@ export class ExecutorTimeline extends HTMLElement {
       this.#render();
       const plan = this.#plan();
       if (plan) budget.declare(this.#id, plan.workers);
-      if (this.hasAttribute('autoplay')) this.run();
+      // A bad attribute is shown in the widget and said once in the console already.
+      if (this.hasAttribute('autoplay')) this.run().catch(() => {});
     } catch (error) {
       this.#problem(`could not start: ${error.message}`);
     }

@@ -85,7 +85,7 @@ test('the same page with the isolation headers runs on threads', async () => {
   await page.closeAll();
 });
 
-test('a bad attribute shows what is wrong in the widget and the console; the page goes on', async () => {
+test('a bad attribute shows what is wrong in the widget and, once, the console; the page goes on', async () => {
   const page = await openEmbed(strict);
   const messages = await page.evaluate(async () => {
     const add = (attributes) => {
@@ -94,19 +94,25 @@ test('a bad attribute shows what is wrong in the widget and the console; the pag
       document.body.prepend(w);
       return w;
     };
-    const bad = [add({ scenario: 'nope' }), add({ scenario: 'blocking-squares-processes', workers: '-2' }), add({ scenario: 'cpu-bound', executor: '<b>x</b>' })];
+    const bad = [
+      add({ scenario: 'nope' }),
+      add({ scenario: 'blocking-squares-processes', workers: '-2' }),
+      add({ scenario: 'cpu-bound', executor: '<b>x</b>' }),
+      add({ scenario: 'free-form', 'block-ms': '0', autoplay: '' }),
+    ];
     const good = add({ scenario: 'blocking-squares-processes', jobs: '2', compact: '' });
     await new Promise((r) => setTimeout(r, 1500));
     const records = await good.run();
     return { bad: bad.map((w) => [w.shadowRoot.querySelector('.status').textContent, w.shadowRoot.querySelector('.status').className, w.shadowRoot.querySelectorAll('b').length]), good: records.length };
   });
   assert.match(messages.bad[0][0], /scenario="nope" is not a scenario; use one of blocking-squares, /);
-  assert.match(messages.bad[1][0], /max_workers must be greater than 0 \(got maxWorkers: -2\)/);
+  assert.match(messages.bad[1][0], /max_workers must be greater than 0 \(got workers: -2\)/, 'named as the attribute');
   assert.match(messages.bad[2][0], /executor must be "threads" or "processes" \(got "<b>x<\/b>"\)/);
+  assert.match(messages.bad[3][0], /block-ms must be greater than 0 \(got block-ms: 0\)/);
   assert.ok(messages.bad.every(([, tone, bold]) => tone.includes('error') && bold === 0), 'shown as text, never as HTML');
   assert.equal(messages.good, 2);
   const consoleErrors = page.problems.filter((p) => p.includes('<executor-timeline>'));
-  assert.equal(consoleErrors.length, 3, page.problems.join('\n'));
+  assert.equal(consoleErrors.length, 4, page.problems.join('\n'));
   assert.deepEqual(page.problems.filter((p) => !p.includes('<executor-timeline>')), []);
   await page.closeAll();
 });
