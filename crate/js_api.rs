@@ -808,7 +808,7 @@ pub fn run_records(run: u32) -> JsValue {
 #[wasm_bindgen(js_name = runLog)]
 pub fn run_log(run: u32, by_process: bool, from: Option<usize>) -> Vec<String> {
     let format = if by_process { log::LogLine::format_process } else { log::LogLine::format };
-    log::lines_of_run(run).get(from.unwrap_or(0)..).unwrap_or_default().iter().map(format).collect()
+    log::lines_of_run_from(run, from.unwrap_or(0)).iter().map(format).collect()
 }
 
 /// Run `run` as Chrome trace-event JSON (opens in Perfetto and DevTools).

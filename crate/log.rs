@@ -131,7 +131,13 @@ pub fn lines_since(from: usize) -> Vec<LogLine> {
 
 /// Lines of one run, oldest first.
 pub fn lines_of_run(run: RunId) -> Vec<LogLine> {
-    LINES.lock().iter().filter(|l| l.run == run).cloned().collect()
+    lines_of_run_from(run, 0)
+}
+
+/// Lines of one run from its `from`th on: what a live view has not read yet. Copies
+/// only those (a long run's log is read once a frame).
+pub fn lines_of_run_from(run: RunId, from: usize) -> Vec<LogLine> {
+    LINES.lock().iter().filter(|l| l.run == run).skip(from).cloned().collect()
 }
 
 /// Adds a line logged in a process worker, in time order: it arrives by message,
@@ -170,6 +176,19 @@ mod tests {
         };
         assert_eq!(worker.format(), "  Thread-1          blocks(0): running");
         assert_eq!(worker.format_process(), "PID 10042          blocks(0): running");
+    }
+
+    #[test]
+    fn a_live_view_reads_a_runs_lines_from_where_it_stopped() {
+        let (a, b) = (crate::scope::new_run(), crate::scope::new_run());
+        for (run, message) in [(a, "one"), (b, "other"), (a, "two"), (a, "three")] {
+            let _in = crate::scope::enter(run);
+            log("reader", message);
+        }
+        let messages = |from| lines_of_run_from(a, from).into_iter().map(|l| l.message).collect::<Vec<_>>();
+        assert_eq!(messages(0), ["one", "two", "three"]);
+        assert_eq!(messages(1), ["two", "three"]);
+        assert!(messages(3).is_empty());
     }
 
     #[test]

@@ -134,6 +134,10 @@ test('a deep link keeps the parameters, and 10,000 tiny jobs make 10,000 bars on
   assert.equal(new Set(run.slices.map((s) => s.args.id)).size, 10_000, 'each job once');
   assert.equal(run.names.length, 3);
   assert.ok(run.gap < 500, `longest frame gap while 10,000 bars were drawn live: ${run.gap} ms`);
+  // The log panel keeps the run's last 200 lines; the trace keeps them all.
+  assert.match(run.log[0], /^… [\d,]+ earlier lines are in the trace$/);
+  assert.equal(run.log.length, 201);
+  assert.match(run.log.at(-1), /main: 10000 jobs, 0 failed$/);
   assert.match(run.link, /scenario=free-form/);
   assert.match(run.link, /jobs=10000/);
   // Zoom, pan, fit, keyboard: the picture changes and a job's details come up.
