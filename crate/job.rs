@@ -379,7 +379,10 @@ impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
                 message: format!("its result {value} is not of the type expected: {e}"),
             })
         });
-        self.settle_at(JobState::Finished, result, Some(started), finished);
+        // Firefox's clock, coarse (1 ms) and jittered where the page is not cross-origin
+        // isolated, can read a call's end a millisecond before its start: a record's
+        // times stay in order.
+        self.settle_at(JobState::Finished, result, Some(started), finished.max(started));
     }
 
     fn mark_started(&self, at: f64) {

@@ -113,6 +113,16 @@ pub enum Outcome {
     Panicked(String),
 }
 
+/// The float that `value` is, if the page's serde_json might not read it back bit for
+/// bit: one with a fraction, or too large to be whole. In the browser such a result
+/// crosses beside its event as a JS number too, because the page's serde_json reads
+/// fractions to within a bit of the last place (its exact reader would cost every page
+/// 9 KB of wasm), while JavaScript's reader is exact. (The registered jobs that return
+/// fractions return a number.)
+pub fn inexact_float(value: &Value) -> Option<f64> {
+    value.as_f64().filter(|f| value.is_f64() && (f.fract() != 0.0 || f.abs() >= 9_007_199_254_740_992.0))
+}
+
 /// What a worker sends its pool with.
 pub type Emit = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
 
@@ -204,6 +214,15 @@ pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_results_with_fractions_are_the_ones_that_cross_as_js_numbers() {
+        assert_eq!(inexact_float(&Value::from(966_737.619_177_362_8)), Some(966_737.619_177_362_8));
+        assert_eq!(inexact_float(&Value::from(1e300)), Some(1e300));
+        assert_eq!(inexact_float(&Value::from(4.0)), None, "a whole float reads back exactly");
+        assert_eq!(inexact_float(&Value::from(16u64)), None);
+        assert_eq!(inexact_float(&Value::from("1.5")), None);
+    }
 
     #[test]
     fn a_batch_reports_its_first_start_then_each_result_with_the_next_start() {

@@ -172,3 +172,16 @@ fn wait_and_the_combinators_work_on_process_jobs() {
     assert_eq!(waited.done.len(), 1);
     assert_eq!(waited.done[0].result(), Some(Ok(4)));
 }
+
+#[test]
+fn float_results_cross_exactly() {
+    // Python pickles floats bit for bit; a JSON reader that is off by a bit in the last
+    // place is not good enough (sum_sqrt's sums need all 17 digits).
+    let executor = pool(2);
+    let ns: Vec<u64> = (0..200).map(|i| 1 + i * 997).collect();
+    let futures: Vec<_> = ns.iter().map(|&n| executor.submit(job!(sum_sqrt(n))).unwrap()).collect();
+    let results = block_on(gather(futures)).unwrap();
+    let expected: Vec<f64> = ns.iter().map(|&n| sum_sqrt(n)).collect();
+    assert_eq!(results, expected);
+    block_on(executor.shutdown(true, false));
+}

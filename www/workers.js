@@ -37,7 +37,8 @@ export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
 
 /**
  * A process: its own instance of `module` (or of the build at `glueUrl`), which runs
- * the batches sent to it. `onReport(eventJson, null)` for each event it sends,
+ * the batches sent to it. `onReport(eventJson, null, result)` for each event it sends
+ * (`result`: a call's result as a JS number, when it crossed as one too),
  * `onReport(null, reason)` when it dies; nothing after it ended. `terminate()` ends it
  * without a report.
  */
@@ -45,7 +46,7 @@ export function spawnProcess(glueUrl, module, pid, initializer, onReport) {
   const { worker, end, ended } = start(String(pid), (reason) => onReport(null, reason));
   worker.addEventListener('message', ({ data }) => {
     // Once ended, onReport may be gone (the pool drops it with the worker).
-    if (data?.type === 'wx-event' && !ended()) onReport(data.event, null);
+    if (data?.type === 'wx-event' && !ended()) onReport(data.event, null, data.result);
   });
   worker.postMessage({ type: 'wx-process', glueUrl, module, pid, initializer });
   return {
@@ -66,10 +67,14 @@ async function thread({ glueUrl, module, memory, entry }) {
   // module terminated in (shared) memory, which would stop every thread. Panics
   // unwind inside Rust and never get here; a trap ends only this worker, which
   // the pool replaces.
-  wasm.wxWorkerMain(entry);
-  // The worker loop returned: give this thread's stack and thread-locals back to the
-  // shared heap (wasm-bindgen allocated them when the thread started).
-  wasm.__wbindgen_thread_destroy();
+  try {
+    wasm.wxWorkerMain(entry);
+  } finally {
+    // The thread is done, its loop returned or a trap ended it: give its stack and
+    // thread-locals back to the shared heap (wasm-bindgen allocated them when the
+    // thread started). Nothing runs on this thread after it.
+    wasm.__wbindgen_thread_destroy();
+  }
 }
 
 async function process({ glueUrl, module, pid, initializer }) {

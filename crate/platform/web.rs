@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use js_sys::{JsString, Reflect};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::job::ByName;
 use crate::process_pool::{ProcessHandle, WorkerReport};
-use crate::process_worker::{self, Emit, Event, Sent};
+use crate::process_worker::{self, Emit, Event, Outcome, Report, Sent};
 use crate::sync::SpinLock;
 
 #[wasm_bindgen]
@@ -256,8 +257,9 @@ pub fn set_process_image(glue_url: String) {
     *PROCESS_IMAGE.lock() = Some(glue_url);
 }
 
-/// What hears a process worker's events: a Rust closure JavaScript calls.
-type OnReport = Closure<dyn FnMut(Option<String>, Option<String>)>;
+/// What hears a process worker's events: a Rust closure JavaScript calls with an
+/// event's JSON (and its result as a JS number, see `post_event`), or a death's reason.
+type OnReport = Closure<dyn FnMut(Option<String>, Option<String>, Option<f64>)>;
 
 thread_local! {
     /// The JS handles of this thread's process workers, with their pids and what hears
@@ -275,11 +277,16 @@ pub(crate) fn spawn_process(
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let report = AssertUnwindSafe(report);
     let on_report = OnReport::new(
-        move |event: Option<String>, death: Option<String>| {
+        move |event: Option<String>, death: Option<String>, result: Option<f64>| {
             let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
             match (event, death) {
                 (Some(json), _) => match serde_json::from_str(&json) {
-                    Ok(event) => report(Ok(event)),
+                    Ok(mut event) => {
+                        if let (Event::Done(Report { outcome: Outcome::Ok(value), .. }), Some(exact)) = (&mut event, result) {
+                            *value = Value::from(exact);
+                        }
+                        report(Ok(event))
+                    }
                     Err(e) => report(Err(format!("sent a message that is not an event: {e}"))),
                 },
                 (None, reason) => report(Err(reason.unwrap_or_else(|| "exited".into()))),
@@ -348,8 +355,16 @@ pub fn process_run(batch: String) {
     }
 }
 
+/// Posts `event` to the page as JSON. A result that is a float with a fraction goes
+/// beside it as a JS number too, which the page reads instead (see
+/// `process_worker::inexact_float`).
 fn post_event(event: &Event) {
     let message = js_sys::Object::new();
+    if let Event::Done(Report { outcome: Outcome::Ok(value), .. }) = event
+        && let Some(exact) = process_worker::inexact_float(value)
+    {
+        let _ = Reflect::set(&message, &"result".into(), &exact.into());
+    }
     let json = serde_json::to_string(event).expect("events serialise");
     let _ = Reflect::set(&message, &"type".into(), &"wx-event".into());
     let _ = Reflect::set(&message, &"event".into(), &json.into());

@@ -1,10 +1,11 @@
-// Chaos, in Chromium and Firefox, on both executors: thousands of jobs of every kind, a
-// share of them panicking, failing on bad arguments or (processes) timing out, jobs
-// cancelled at random moments and (processes) workers killed at random. Afterwards every
-// future settled exactly once with the outcome its job calls for, every record is
-// final and consistent, the pool runs at full size again, and the wasm heap and (in
-// Chromium, the browser that can say) the JS heap are back where they started, within
-// a bound.
+// Chaos, in Chromium and Firefox, on both executors: thousands of jobs of every kind
+// (blocking sleeps, CPU loops, blocking GETs), a share of them panicking, failing on bad
+// arguments, trapping (which ends the worker) or (processes) timing out, jobs cancelled
+// at random moments and (processes) workers killed at random. Afterwards every future
+// settled exactly once with the outcome its job calls for (a CPU loop's sum to the last
+// bit), every record is final and consistent, the pool runs at full size again, and the
+// wasm heap and (in Chromium, the browser that can say) the JS heap are back where they
+// started, within a bound.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
@@ -16,6 +17,10 @@ const JOBS = 2000;
 const WASM_HEAP_SLACK = 32 * 1024;
 /** The JS heap moves more between readings: up to 128 bytes a job. */
 const JS_HEAP_SLACK = 256 * 1024;
+/** What a trap leaves on the threads' shared heap: what the frames it cut short held
+ * (about 700 bytes) and wasm-bindgen's 512 bytes for the ended worker and for its
+ * replacement (lifecycle.test.mjs). */
+const TRAP_SLACK = 2 * 1024;
 
 let isolated;
 let plain;
@@ -68,9 +73,19 @@ async function chaos({ kind, jobs, seed }) {
   };
   const jsBefore = await jsHeap();
 
+  // A blocking GET of this page fetches as many bytes as the page has.
+  const url = location.pathname;
+  const pageBytes = new TextEncoder().encode(await (await fetch(url)).text()).length;
+  const sqrtSum = (n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.sqrt(i); // the job's own order of additions
+    return sum;
+  };
+
   const pool = make();
   const futures = [];
   const expected = [];
+  let traps = 0;
   const outcomes = new Map();
   let kills = 0;
   const cancelled = new Set();
@@ -79,7 +94,13 @@ async function chaos({ kind, jobs, seed }) {
     let job;
     if (r < 0.08) (job = pool.submit('panics', `chaos ${i}`)), expected.push('error');
     else if (r < 0.12) (job = pool.submit('blocks', 'x')), expected.push('error');
-    else if (processes && r < 0.14) (job = pool.submit('blocks_for', i, 2000)), expected.push('error');
+    else if (r < 0.13) (job = pool.submit('traps')), expected.push('died'), traps++;
+    else if (r < 0.16) {
+      const n = 1 + Math.floor(rand() * 20000);
+      job = pool.submit('sum_sqrt', n);
+      expected.push(sqrtSum(n));
+    } else if (r < 0.18) (job = pool.submit('http_get', url)), expected.push({ status: 200, length: pageBytes });
+    else if (processes && r < 0.2) (job = pool.submit('blocks_for', i, 2000)), expected.push('error');
     else {
       const n = i % 5000;
       job = pool.submit('blocks_for', n, rand() < 0.95 ? 0 : 3);
@@ -107,11 +128,17 @@ async function chaos({ kind, jobs, seed }) {
     const seen = outcomes.get(k) ?? [];
     if (seen.length !== 1) problems.push(`job ${k} settled ${seen.length} times`);
     const [how, value] = seen[0] ?? [];
+    const want = expected[k];
     if (how === 'ok') {
       counts.ok++;
-      if (value !== expected[k]) problems.push(`job ${k} gave ${value}, not ${expected[k]}`);
+      const right = typeof want === 'object' ? value?.status === want.status && value?.length === want.length : value === want;
+      if (!right) problems.push(`job ${k} gave ${JSON.stringify(value)}, not ${JSON.stringify(want)}`);
     } else if (how === 'CancelledError') counts.cancelled++;
-    else if (/died|terminated|timed out/.test(value)) counts.died++;
+    else if (/died|terminated|timed out/.test(value)) {
+      counts.died++;
+      // Only a trap ends a thread worker; on processes kills and timeouts end others.
+      if (!processes && want !== 'died') problems.push(`job ${k} ended with its worker: ${value}`);
+    } else if (want === 'died') problems.push(`job ${k} trapped, yet its worker lived on: ${value}`);
     else {
       counts.failed++;
       if (expected[k] !== 'error') problems.push(`job ${k} failed: ${value}`);
@@ -121,7 +148,7 @@ async function chaos({ kind, jobs, seed }) {
   for (const r of records) {
     if (r.state === 'PENDING' || r.state === 'RUNNING') problems.push(`record ${r.id} still ${r.state}`);
     if (r.state === 'CANCELLED' && (r.worker || r.started)) problems.push(`cancelled job ${r.id} had begun`);
-    if (r.state === 'FINISHED' && !(r.submitted <= r.started + 1 && r.started <= r.finished)) problems.push(`record ${r.id}: times out of order`);
+    if (r.state === 'FINISHED' && !(r.submitted <= r.started + 1 && r.started <= r.finished)) problems.push(`record ${r.id}: times out of order (submitted ${r.submitted}, started ${r.started}, finished ${r.finished})`);
     if (r.state === 'FINISHED' && !r.error && r.result == null) problems.push(`record ${r.id}: finished with neither result nor error`);
   }
   if (records.length !== jobs) problems.push(`${records.length} records for ${jobs} jobs`);
@@ -144,7 +171,7 @@ async function chaos({ kind, jobs, seed }) {
   pool.free();
   wx.clearRecords();
   await tick();
-  const result = { problems: problems.slice(0, 10), counts, kills, cancels: cancelled.size, workers, sideBySide, alive };
+  const result = { problems: problems.slice(0, 10), counts, kills, traps, cancels: cancelled.size, workers, sideBySide, alive };
   futures.length = 0;
   expected.length = 0;
   records.length = 0;
@@ -160,13 +187,15 @@ function check(out, kind) {
   assert.ok(out.counts.failed >= JOBS * 0.05, `jobs failed as planned: ${JSON.stringify(out.counts)}`);
   assert.ok(out.cancels >= 10 && out.counts.cancelled === out.cancels, `cancelled: ${out.cancels} asked, ${out.counts.cancelled} seen`);
   if (kind === 'ProcessPoolExecutor') assert.ok(out.kills >= 1 && out.counts.died >= out.kills, JSON.stringify(out));
+  assert.ok(out.traps >= 5 && out.counts.died >= 1, `traps ended workers: ${JSON.stringify(out)}`);
   assert.equal(out.workers, 3);
   assert.ok(out.sideBySide, 'the pool is back to three workers at once');
   assert.equal(out.alive, 0);
-  assert.ok(out.heapAfter - out.heapBefore <= WASM_HEAP_SLACK, `wasm heap grew by ${out.heapAfter - out.heapBefore} bytes`);
+  const wasmSlack = WASM_HEAP_SLACK + (kind === 'ThreadPoolExecutor' ? out.traps * TRAP_SLACK : 0);
+  assert.ok(out.heapAfter - out.heapBefore <= wasmSlack, `wasm heap grew by ${out.heapAfter - out.heapBefore} bytes (${out.traps} traps)`);
   if (out.jsBefore !== null) assert.ok(out.jsAfter - out.jsBefore <= JS_HEAP_SLACK, `JS heap grew by ${out.jsAfter - out.jsBefore} bytes`);
   const js = out.jsBefore === null ? 'JS heap not readable here' : `JS heap ${out.jsBefore} → ${out.jsAfter} bytes`;
-  console.log(`${kind}: ${JSON.stringify(out.counts)}, ${out.kills} kills, wasm heap ${out.heapBefore} → ${out.heapAfter} bytes, ${js}`);
+  console.log(`${kind}: ${JSON.stringify(out.counts)}, ${out.traps} traps, ${out.kills} kills, wasm heap ${out.heapBefore} → ${out.heapAfter} bytes, ${js}`);
 }
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
