@@ -287,7 +287,10 @@ impl<T: Send + 'static> Job<T> {
             Err(error) => inner.error_text = Some(error.to_string()),
         }
         inner.state = state;
-        inner.finished = Some(finished);
+        // A process worker's clock and the page's differ a little, and Firefox's, coarse
+        // (1 ms) and jittered where the page is not cross-origin isolated, can read an
+        // end a millisecond before the start: a record's times stay in order.
+        inner.finished = Some(inner.started.map_or(finished, |started| finished.max(started)));
         inner.result = Some(result);
         let wakers = std::mem::take(&mut inner.wakers);
         drop(inner);
@@ -379,10 +382,7 @@ impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
                 message: format!("its result {value} is not of the type expected: {e}"),
             })
         });
-        // Firefox's clock, coarse (1 ms) and jittered where the page is not cross-origin
-        // isolated, can read a call's end a millisecond before its start: a record's
-        // times stay in order.
-        self.settle_at(JobState::Finished, result, Some(started), finished.max(started));
+        self.settle_at(JobState::Finished, result, Some(started), finished);
     }
 
     fn mark_started(&self, at: f64) {

@@ -229,11 +229,13 @@ impl State {
         }
     }
 
-    fn submit(&mut self, queued: Queued, limits: &Limits) -> Result<Vec<Action>, Queued> {
+    /// Queues `calls` together: a map's chunk is queued whole, so that no worker that
+    /// comes ready meanwhile takes part of it.
+    fn submit(&mut self, calls: Vec<Queued>, limits: &Limits) -> Result<Vec<Action>, Vec<Queued>> {
         if self.shutdown {
-            return Err(queued);
+            return Err(calls);
         }
-        self.queue.push_back(queued);
+        self.queue.extend(calls);
         Ok(self.dispatch(limits))
     }
 
@@ -518,7 +520,9 @@ impl ProcessPoolExecutor {
 
     /// Schedules a registered job; its result comes back as JSON and is read as `T`.
     pub fn submit<T: DeserializeOwned + Send + 'static>(&self, call: Call<T>) -> Result<JobFuture<T>, ExecutorError> {
-        self.submit_in_chunk(call, None)
+        let (future, queued) = self.prepare(call, None);
+        self.enqueue(queued.into_iter().collect())?;
+        Ok(future)
     }
 
     /// Python's `executor.map(fn, items, chunksize)`: `f` makes each item's call, and
@@ -532,32 +536,46 @@ impl ProcessPoolExecutor {
     ) -> Result<MapResults<T>, ExecutorError> {
         let chunksize = chunksize.max(1);
         let base = NEXT_CHUNK.fetch_add(1 << 32, Ordering::Relaxed);
-        let futures = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let chunk = (chunksize > 1).then_some(base + (i / chunksize) as u64);
-                self.submit_in_chunk(f(item), chunk)
-            })
-            .collect::<Result<_, _>>()?;
+        let mut futures = VecDeque::new();
+        let mut chunk = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let (future, queued) = self.prepare(f(item), (chunksize > 1).then_some(base + (i / chunksize) as u64));
+            futures.push_back(future);
+            chunk.extend(queued);
+            if (i + 1) % chunksize == 0 {
+                self.enqueue(std::mem::take(&mut chunk))?;
+            }
+        }
+        self.enqueue(chunk)?;
         Ok(MapResults::new(futures))
     }
 
-    fn submit_in_chunk<T: DeserializeOwned + Send + 'static>(&self, call: Call<T>, chunk: Option<u64>) -> Result<JobFuture<T>, ExecutorError> {
+    /// A job for `call`, and what queues it, unless the call cannot cross to a worker.
+    fn prepare<T: DeserializeOwned + Send + 'static>(&self, call: Call<T>, chunk: Option<u64>) -> (JobFuture<T>, Option<Queued>) {
         let (future, job) = new_remote_job(&call, &self.pool.name);
         let Some(by_name) = call.by_name else {
             job.fail(JobError::NotByName { job: call.label });
-            return Ok(future);
+            return (future, None);
         };
-        let queued = Queued { id: future.id(), job, call: by_name, resent: false, chunk };
-        let submitted = self.pool.state.lock().submit(queued, &self.pool.limits);
+        let id = future.id();
+        (future, Some(Queued { id, job, call: by_name, resent: false, chunk }))
+    }
+
+    /// Queues `calls` together (see `State::submit`); after shutdown, cancels them.
+    fn enqueue(&self, calls: Vec<Queued>) -> Result<(), ExecutorError> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let submitted = self.pool.state.lock().submit(calls, &self.pool.limits);
         match submitted {
             Ok(actions) => {
                 Pool::perform(&self.pool, actions);
-                Ok(future)
+                Ok(())
             }
-            Err(queued) => {
-                queued.job.cancel();
+            Err(calls) => {
+                calls.iter().for_each(|queued| {
+                    queued.job.cancel();
+                });
                 Err(ExecutorError::Shutdown)
             }
         }
@@ -707,7 +725,7 @@ mod tests {
             let call = registry::call(job, args.clone());
             let (future, remote) = new_remote_job(&call, &name);
             let queued = Queued { id: future.id(), job: remote, call: call.by_name.unwrap(), resent: false, chunk: None };
-            spawned += settle_jobs(state.submit(queued, limits).ok().unwrap()).1;
+            spawned += settle_jobs(state.submit(vec![queued], limits).ok().unwrap()).1;
             futures.push(future);
         }
         assert_eq!(spawned, 1);
@@ -737,7 +755,34 @@ mod tests {
         assert_eq!(futures[1].result(), Some(Ok(Value::Null)));
         let record = futures[1].record();
         assert_eq!((record.started, record.finished), (Some(2.0), Some(2.0)), "times in order");
+        // A job that fails on the page's clock, after a start on the worker's, ahead.
+        let call = registry::call("noop", vec![]);
+        let (future, job) = new_remote_job::<Value>(&call, &Arc::from("pool"));
+        job.mark_started(1e15);
+        job.fail(JobError::NoWorker { job: "noop()".into(), reason: "gone".into() });
+        assert_eq!(future.record().finished, Some(1e15));
         assert_eq!((state.workers[0].running, state.workers[0].in_flight.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_chunk_queued_while_a_worker_waits_goes_to_it_whole() {
+        let limits = Limits { max_workers: 2, max_tasks_per_child: None, job_timeout: None };
+        let (mut state, futures, pid) = one_batch(&[("noop", vec![])], &limits);
+        let id = futures[0].id();
+        let report = Report { id, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: None };
+        settle_jobs(state.on_report(0, pid, Ok(Event::Done(report)), &limits));
+        // The worker waits; its calls took 1 ms, so alone it would get four at most.
+        state.workers[0].typical_ms = Some(1.0);
+        let name: Arc<str> = Arc::from("pool");
+        let chunk: Vec<_> = (0..6)
+            .map(|_| {
+                let call = registry::call("noop", vec![]);
+                let (future, job) = new_remote_job::<Value>(&call, &name);
+                Queued { id: future.id(), job, call: call.by_name.unwrap(), resent: false, chunk: Some(7) }
+            })
+            .collect();
+        let (sent, spawned, _) = settle_jobs(state.submit(chunk, &limits).ok().unwrap());
+        assert_eq!((sent.len(), sent[0].len(), spawned), (1, 6, 0), "one batch of six to the waiting worker");
     }
 
     #[test]
