@@ -146,8 +146,8 @@ test('bad timeouts and an empty wait say what is wrong, and the pool goes on', a
 //   chaos test), and so did a worker ended by a trap; then its name (a Web Worker
 //   thread runs no thread-local destructors; found reading the heap's blocks by size).
 //   What is left is wasm-bindgen's table of the thread's JS values, 512 bytes once it
-//   touched one, and what the frames a trap cut short held, about 700 bytes (README,
-//   "Known limits");
+//   touched one, and what the frames a trap cut short held, here about 700 bytes
+//   (README, "Known limits");
 // - processes: each worker's listener held its pool, records and all, until the
 //   browser next collected garbage (seen in Firefox's chaos run, which cannot force one).
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
