@@ -1,9 +1,10 @@
 // The demo page: each scenario of SCENARIOS.md through its deep link, checked from the
 // run's exported trace (lanes, bars per lane, orderings, results), as a reader of
-// Perfetto would check it; then 10,000 bars, the main-thread comparison and a phone.
+// Perfetto would check it; then 10,000 bars, the main-thread comparison and a phone;
+// then the six scenarios again in Firefox.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
+import { launchChromium, openFirefoxPage, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
 
 let site;
 let browser;
@@ -211,4 +212,51 @@ test('at 375 px wide everything fits and is reachable by keyboard', async () => 
   assert.ok(focusable.includes(''), 'the canvas takes focus');
   await run.page.screenshot({ path: screenshotPath('phone'), fullPage: true });
   await run.page.close();
+});
+
+test('Firefox: the page runs each of the six scenarios to the end, on the workers they call for', async () => {
+  const page = await openFirefoxPage(`${site.url}/index.html`);
+  try {
+    const runs = await page.evaluate(async () => {
+      const demo = document.querySelector('#demo');
+      const $ = (s) => demo.shadowRoot.querySelector(s);
+      // Loaded once the corner says which build runs.
+      for (let i = 0; i < 200 && !$('.build').textContent; i++) await new Promise((r) => setTimeout(r, 50));
+      const scenarios = {
+        'blocking-squares': {},
+        'blocking-squares-processes': {},
+        'to-thread': { 'block-ms': '100' },
+        'run-in-executor': { 'block-ms': '100' },
+        'cpu-bound': { n: '2000000' },
+        'choose-executor': { gets: '1', n: '1000000' },
+      };
+      const out = {};
+      for (const [scenario, attributes] of Object.entries(scenarios)) {
+        demo.setAttribute('scenario', scenario);
+        for (const [name, value] of Object.entries(attributes)) demo.setAttribute(name, value);
+        await demo.run();
+        const events = demo.trace().traceEvents;
+        const lanes = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args.name]));
+        const slices = events.filter((e) => e.ph === 'X').map((e) => [lanes.get(e.tid), e.name]);
+        out[scenario] = { status: $('.status').textContent, result: $('.result').textContent, slices, build: $('.build').textContent };
+      }
+      return out;
+    });
+    const lanesOf = (run, pattern) => new Set(run.slices.filter(([lane]) => pattern.test(lane)).map(([lane]) => lane)).size;
+    for (const [scenario, run] of Object.entries(runs)) {
+      assert.match(run.status, /^Done: /, `${scenario}: ${run.status}`);
+      assert.match(run.result, /^Result: /, `${scenario}: ${run.result}`);
+      assert.match(run.build, /^threads/, 'the page is cross-origin isolated here');
+    }
+    assert.equal(runs['blocking-squares'].slices.length, 6);
+    assert.equal(lanesOf(runs['blocking-squares'], /^ThreadPoolExecutor-\d+_\d$/), 3);
+    assert.equal(runs['blocking-squares'].result, 'Result: [0,1,4,9,16,25]');
+    assert.equal(lanesOf(runs['blocking-squares-processes'], /^PID \d+$/), 3);
+    assert.equal(lanesOf(runs['to-thread'], /^asyncio_\d$/), 1);
+    assert.equal(lanesOf(runs['run-in-executor'], /^asyncio_\d$/), 1);
+    assert.deepEqual(runs['cpu-bound'].slices.map(([, name]) => name), ['cpu_task(2000000)']);
+    assert.equal(runs['choose-executor'].slices.filter(([, name]) => name.startsWith('http_get')).length, 2);
+  } finally {
+    await page.close();
+  }
 });
