@@ -1,10 +1,10 @@
 // <executor-timeline> as docs embed it: www/embed.html served as most docs sites are
 // (no isolation headers) and under a strict Content-Security-Policy; then with the
 // headers; then bad attributes, a widget removed mid-run, and six widgets sharing one
-// budget of workers.
+// budget of workers; then embed.html again in Firefox.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
+import { launchChromium, openFirefoxPage, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
 
 let strict;
 let isolated;
@@ -181,4 +181,28 @@ test('six widgets on a page never have more workers alive than the budget', asyn
   assert.ok(out.waited >= 1, 'a widget showed that it waited for workers');
   assert.deepEqual(page.problems, []);
   await page.closeAll();
+});
+
+test('Firefox: embed.html under the strict CSP runs its three widgets on process workers', async () => {
+  const page = await openFirefoxPage(`${strict.url}/www/embed.html`);
+  try {
+    const shown = await page.evaluate(async () => {
+      const widgets = [...document.querySelectorAll('executor-timeline')];
+      const status = (w) => w.shadowRoot.querySelector('.status').textContent;
+      // Each into view in turn: one off screen does not start.
+      for (const w of widgets) {
+        w.scrollIntoView();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      for (let i = 0; i < 900 && !widgets.every((w) => /^Done/.test(status(w))); i++) await new Promise((r) => setTimeout(r, 100));
+      return widgets.map((w) => ({ status: status(w), build: w.shadowRoot.querySelector('.build').textContent, bars: w.barCount }));
+    });
+    for (const { status, build } of shown) {
+      assert.match(status, /^Done/);
+      assert.match(build, /processes only/);
+    }
+    assert.deepEqual(shown.map((w) => w.bars), [6, 1, 1]);
+  } finally {
+    await page.close();
+  }
 });
