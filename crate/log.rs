@@ -37,6 +37,12 @@ pub struct LogLine {
 }
 
 impl LogLine {
+    /// The worker it comes from, as timelines and traces name lanes: a thread's name,
+    /// or a process worker's pid.
+    pub fn worker(&self) -> String {
+        if self.process == MAIN_PID { self.thread.to_string() } else { self.process.to_string() }
+    }
+
     /// Python's `%(threadName)10s %(name)18s: %(message)s`: right-aligned, never cut.
     pub fn format(&self) -> String {
         format!("{:>10} {:>18}: {}", self.thread, self.logger, self.message)

@@ -341,16 +341,11 @@ impl State {
             Ok(Event::Started(id, at)) => self.began(k, id, at, limits),
             Ok(Event::Done(report)) => {
                 let next = report.next.map(|id| (id, report.finished));
-                let mut actions = Vec::new();
-                if let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) {
-                    let queued = proc.in_flight.remove(i).expect("found");
-                    if proc.running == Some(report.id) {
-                        proc.running = None;
-                    }
-                    proc.finished += 1;
-                    let ms = report.finished - report.started;
+                let ms = report.finished - report.started;
+                let mut actions: Vec<Action> = self.finished(k, report).into_iter().collect();
+                let proc = &mut self.workers[k];
+                if !actions.is_empty() {
                     proc.typical_ms = Some(proc.typical_ms.map_or(ms, |t| 0.8 * t + 0.2 * ms));
-                    actions.push(Action::Settle(report, queued.job, proc.name.clone()));
                 }
                 if let Some((id, at)) = next {
                     actions.extend(self.began(k, id, at, limits));
@@ -368,17 +363,23 @@ impl State {
                 // Its panic aborts the worker (the plain build): the call fails with
                 // the panic, as it would have had the panic unwound, and the worker is
                 // gone. Calls it had been sent but not begun go to other workers.
-                let mut actions = Vec::new();
-                if let Some(i) = proc.in_flight.iter().position(|q| q.id == report.id) {
-                    let queued = proc.in_flight.remove(i).expect("found");
-                    proc.running = None;
-                    proc.finished += 1;
-                    actions.push(Action::Settle(report, queued.job, proc.name.clone()));
-                }
+                let mut actions: Vec<Action> = self.finished(k, report).into_iter().collect();
                 actions.extend(self.died(k, "ended by a panic".into(), None, limits));
                 actions
             }
         }
+    }
+
+    /// Worker `k` reported call `report.id` finished: settle it, unless the pool already
+    /// let it go (a timeout, a kill).
+    fn finished(&mut self, k: usize, report: Report) -> Option<Action> {
+        let proc = &mut self.workers[k];
+        let queued = proc.in_flight.remove(proc.in_flight.iter().position(|q| q.id == report.id)?)?;
+        if proc.running == Some(report.id) {
+            proc.running = None;
+        }
+        proc.finished += 1;
+        Some(Action::Settle(report, queued.job, proc.name.clone()))
     }
 
     /// Worker `k` began call `id` at `at`.
@@ -714,17 +715,22 @@ mod tests {
         (sent, spawned, terminated)
     }
 
+    /// A registered job's future, and what queues it.
+    fn queued(job: &str, args: Vec<Value>, chunk: Option<u64>) -> (JobFuture<Value>, Queued) {
+        let call = registry::call(job, args);
+        let (future, remote) = new_remote_job(&call, &Arc::from("pool"));
+        let id = future.id();
+        (future, Queued { id, job: remote, call: call.by_name.unwrap(), resent: false, chunk })
+    }
+
     /// A pool of one worker, ready and known to be fast, that has been sent `calls`
     /// (name, arguments) in one batch; their futures, and the worker's pid.
     fn one_batch(calls: &[(&str, Vec<Value>)], limits: &Limits) -> (State, Vec<JobFuture<Value>>, u32) {
-        let name: Arc<str> = Arc::from("pool");
         let mut state = State::default();
         let mut futures = Vec::new();
         let mut spawned = 0;
         for (job, args) in calls {
-            let call = registry::call(job, args.clone());
-            let (future, remote) = new_remote_job(&call, &name);
-            let queued = Queued { id: future.id(), job: remote, call: call.by_name.unwrap(), resent: false, chunk: None };
+            let (future, queued) = queued(job, args.clone(), None);
             spawned += settle_jobs(state.submit(vec![queued], limits).ok().unwrap()).1;
             futures.push(future);
         }
@@ -755,13 +761,15 @@ mod tests {
         assert_eq!(futures[1].result(), Some(Ok(Value::Null)));
         let record = futures[1].record();
         assert_eq!((record.started, record.finished), (Some(2.0), Some(2.0)), "times in order");
-        // A job that fails on the page's clock, after a start on the worker's, ahead.
-        let call = registry::call("noop", vec![]);
-        let (future, job) = new_remote_job::<Value>(&call, &Arc::from("pool"));
-        job.mark_started(1e15);
-        job.fail(JobError::NoWorker { job: "noop()".into(), reason: "gone".into() });
-        assert_eq!(future.record().finished, Some(1e15));
         assert_eq!((state.workers[0].running, state.workers[0].in_flight.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_job_failed_on_the_pages_clock_does_not_end_before_its_start_on_the_workers() {
+        let (future, queued) = queued("noop", vec![], None);
+        queued.job.mark_started(1e15); // the worker's clock, ahead of the page's
+        queued.job.fail(JobError::NoWorker { job: "noop()".into(), reason: "gone".into() });
+        assert_eq!(future.record().finished, Some(1e15));
     }
 
     #[test]
@@ -773,14 +781,7 @@ mod tests {
         settle_jobs(state.on_report(0, pid, Ok(Event::Done(report)), &limits));
         // The worker waits; its calls took 1 ms, so alone it would get four at most.
         state.workers[0].typical_ms = Some(1.0);
-        let name: Arc<str> = Arc::from("pool");
-        let chunk: Vec<_> = (0..6)
-            .map(|_| {
-                let call = registry::call("noop", vec![]);
-                let (future, job) = new_remote_job::<Value>(&call, &name);
-                Queued { id: future.id(), job, call: call.by_name.unwrap(), resent: false, chunk: Some(7) }
-            })
-            .collect();
+        let chunk: Vec<_> = (0..6).map(|_| queued("noop", vec![], Some(7)).1).collect();
         let (sent, spawned, _) = settle_jobs(state.submit(chunk, &limits).ok().unwrap());
         assert_eq!((sent.len(), sent[0].len(), spawned), (1, 6, 0), "one batch of six to the waiting worker");
     }

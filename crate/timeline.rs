@@ -4,7 +4,7 @@
 //! on a canvas (`timeline_canvas`).
 
 
-use crate::log::{LogLine, MAIN_PID, MAIN_THREAD};
+use crate::log::{LogLine, MAIN_THREAD};
 use crate::record::{JobRecord, JobState};
 
 /// How a bar's job ended, or that it has not.
@@ -136,9 +136,8 @@ impl Layout {
         let marks = lines
             .iter()
             .map(|line| {
-                let worker = if line.process == MAIN_PID { line.thread.to_string() } else { line.process.to_string() };
                 end = end.max(line.time - origin);
-                Mark { lane: lane_of(&worker).unwrap_or(0), time: line.time - origin }
+                Mark { lane: lane_of(&line.worker()).unwrap_or(0), time: line.time - origin }
             })
             .collect();
         Layout { origin, lanes, bars, marks, kinds, end }
@@ -506,6 +505,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::log::MAIN_PID;
 
     fn record(id: u64, label: &str, worker: Option<&str>, times: (f64, Option<f64>, Option<f64>)) -> JobRecord {
         let (submitted, started, finished) = times;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::log::{LogLine, MAIN_PID, MAIN_THREAD};
 use crate::record::{JobRecord, JobState};
+use crate::timeline::worker_title;
 
 /// The one trace process: every lane is a thread of the page's.
 const PID: u32 = 1;
@@ -122,7 +123,7 @@ pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace
     let us = |t: f64| Some((t - zero) * 1000.0);
 
     // Workers in the order they first started a job; those that only logged come last.
-    let line_lanes: Vec<String> = lines.iter().map(lane_of).collect();
+    let line_lanes: Vec<String> = lines.iter().map(LogLine::worker).collect();
     let mut first_start: Vec<(&str, f64)> = Vec::new();
     for r in records {
         if let (Some(worker), Some(started)) = (r.worker.as_deref(), r.started) {
@@ -147,7 +148,7 @@ pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace
     let mut metadata =
         vec![Event { args: Some(Args::Name { name: "web-executors".into() }), ..Event::new("M", "process_name", 0) }];
     for (tid, &name) in lanes.iter().enumerate() {
-        metadata.push(Event { args: Some(Args::Name { name: thread_name(name) }), ..Event::new("M", "thread_name", tid) });
+        metadata.push(Event { args: Some(Args::Name { name: worker_title(name) }), ..Event::new("M", "thread_name", tid) });
         // Viewers otherwise order lanes as they like (Perfetto: by name).
         metadata.push(Event { args: Some(Args::SortIndex { sort_index: tid }), ..Event::new("M", "thread_sort_index", tid) });
     }
@@ -207,16 +208,6 @@ pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace
 
     let trace_events = metadata.into_iter().chain(events.into_iter().map(|(_, event)| event)).collect();
     Trace { trace_events, display_time_unit: "ms" }
-}
-
-/// The worker a line comes from: a process worker's is named by its pid.
-fn lane_of(line: &LogLine) -> String {
-    if line.process == MAIN_PID { line.thread.to_string() } else { line.process.to_string() }
-}
-
-/// One lane of the timeline as the trace names it.
-fn thread_name(worker: &str) -> String {
-    if !worker.is_empty() && worker.bytes().all(|b| b.is_ascii_digit()) { format!("PID {worker}") } else { worker.to_owned() }
 }
 
 #[cfg(test)]

@@ -10,3 +10,10 @@ pub use native::*;
 pub(crate) mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::*;
+
+/// Whether this build has threads, or why not. (In the browser they need the threaded
+/// build, which only instantiates on a cross-origin isolated page: its memory is a
+/// SharedArrayBuffer.)
+pub fn threads_available() -> Result<(), String> {
+    threads().map(|_| ())
+}

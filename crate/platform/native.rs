@@ -35,11 +35,6 @@ pub fn cpu_count() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Threads are always there on the host.
-pub fn threads_available() -> Result<(), String> {
-    Ok(())
-}
-
 /// What says a build has threads (see the browser's); the host always has them.
 pub type Threads = ();
 

@@ -74,12 +74,6 @@ pub fn cpu_count() -> usize {
         .map_or(1, |n| n.max(1.0) as usize)
 }
 
-/// Threads need the threaded build, which only instantiates on a cross-origin isolated
-/// page (its memory is a SharedArrayBuffer).
-pub fn threads_available() -> Result<(), String> {
-    threads().map(|_| ())
-}
-
 /// What says a build has threads: `()` in the threaded build. The plain build has none,
 /// so there it is uninhabited, and code that needs it (a `ThreadPoolExecutor`'s) is
 /// known dead and left out.

@@ -7,8 +7,8 @@
 // wasm heap and (in Chromium, the browser that can say) the JS heap are back where they
 // started, within a bound.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
+import { test } from 'node:test';
+import { bothSites, openFirefoxPage, openPage } from './harness.mjs';
 
 const JOBS = 2000;
 /** What may stay allocated in the wasm heap after a run: a grown table or two, and
@@ -22,21 +22,7 @@ const JS_HEAP_SLACK = 256 * 1024;
  * replacement (lifecycle.test.mjs); about 3 KB a trap in the last runs. */
 const TRAP_SLACK = 4 * 1024;
 
-let isolated;
-let plain;
-let chromium;
-
-before(async () => {
-  isolated = await serveSite();
-  plain = await serveSite({ isolated: false });
-  chromium = await launchChromium();
-});
-
-after(async () => {
-  await chromium?.close();
-  isolated?.close();
-  plain?.close();
-});
+const env = bothSites();
 
 /** Runs in the page (and is sent to Firefox as text): self-contained. */
 async function chaos({ kind, jobs, seed }) {
@@ -199,10 +185,10 @@ function check(out, kind) {
 }
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
-  const site = () => (kind === 'ThreadPoolExecutor' ? isolated : plain);
+  const site = () => env.siteFor(kind);
 
   test(`Chromium, ${kind}: ${JOBS} jobs of chaos`, async () => {
-    const page = await openPage(chromium, `${site().url}/tests/e2e/blank-widget.html`);
+    const page = await openPage(env.chromium, `${site().url}/tests/e2e/blank-widget.html`);
     check(await page.evaluate(chaos, { kind, jobs: JOBS, seed: 7 }), kind);
     await page.close();
   });

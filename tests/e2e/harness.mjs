@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -39,6 +40,26 @@ export async function serveSite({ isolated = true, config = isolated ? 'serve.js
   }
   // SIGKILL: serve's graceful close on SIGTERM waits for every kept-alive connection.
   return { url, close: () => server.kill('SIGKILL') };
+}
+
+/**
+ * For a test file that runs both executors: before its tests, serves the site cross-
+ * origin isolated (threads) and not (processes) and starts Chromium; after, stops them.
+ * `siteFor(kind)` is the site a kind of executor runs on.
+ */
+export function bothSites() {
+  const env = { siteFor: (kind) => (kind === 'ThreadPoolExecutor' ? env.isolated : env.plain) };
+  before(async () => {
+    env.isolated = await serveSite();
+    env.plain = await serveSite({ isolated: false });
+    env.chromium = await launchChromium();
+  });
+  after(async () => {
+    await env.chromium?.close();
+    env.isolated?.close();
+    env.plain?.close();
+  });
+  return env;
 }
 
 /** Debian's Chromium, headless, as root. */

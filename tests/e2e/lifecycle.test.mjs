@@ -3,28 +3,14 @@
 // no job unsettled; bad timeouts and an empty wait say what is wrong. Workers are
 // counted from outside the page, as the browser sees them (Playwright's page.workers()).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, serveSite } from './harness.mjs';
+import { test } from 'node:test';
+import { bothSites, openFirefoxPage, openPage } from './harness.mjs';
 
-let isolated;
-let plain;
-let browser;
-
-before(async () => {
-  isolated = await serveSite();
-  plain = await serveSite({ isolated: false });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  isolated?.close();
-  plain?.close();
-});
+const env = bothSites();
 
 /** A page with `wx` loaded, and how many Web Workers it has before any pool. */
 async function ready(site) {
-  const page = await openPage(browser, `${site.url}/tests/e2e/blank-widget.html`);
+  const page = await openPage(env.chromium, `${site.url}/tests/e2e/blank-widget.html`);
   await page.evaluate(async () => {
     const { load } = await import('/www/web-executors.js');
     window.wx = await load();
@@ -40,7 +26,7 @@ async function workersBackTo(page, count) {
 }
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
-  const site = () => (kind === 'ThreadPoolExecutor' ? isolated : plain);
+  const site = () => env.siteFor(kind);
 
   test(`${kind}: shutdown without waiting mid-run settles every job, then every worker goes`, async () => {
     const page = await ready(site());
@@ -84,7 +70,7 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
 }
 
 test('navigating away mid-run ends every worker of the page', async () => {
-  for (const site of [isolated, plain]) {
+  for (const site of [env.isolated, env.plain]) {
     const page = await ready(site);
     await page.evaluate(() => {
       const threads = wx.threadsAvailable ? new wx.ThreadPoolExecutor({ maxWorkers: 3 }) : null;
@@ -104,7 +90,7 @@ test('navigating away mid-run ends every worker of the page', async () => {
 });
 
 test('bad timeouts and an empty wait say what is wrong, and the pool goes on', async () => {
-  const page = await ready(plain);
+  const page = await ready(env.plain);
   const out = await page.evaluate(async () => {
     const pool = new wx.ProcessPoolExecutor({ maxWorkers: 1 });
     const job = pool.submit('blocks_for', 2, 50);
@@ -152,7 +138,7 @@ test('bad timeouts and an empty wait say what is wrong, and the pool goes on', a
 //   browser next collected garbage (seen in Firefox's chaos run, which cannot force one).
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   test(`${kind}: pools that shut down, one worker of each ended by a trap, give their memory back at once`, async () => {
-    const page = await ready(kind === 'ThreadPoolExecutor' ? isolated : plain);
+    const page = await ready(env.siteFor(kind));
     const out = await page.evaluate(async (kind) => {
       const once = async () => {
         const pool = new wx[kind]({ maxWorkers: 3 });
@@ -197,7 +183,7 @@ async function load100k(kind) {
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   test(`${kind}: 100,000 jobs queued at once all complete`, async () => {
-    const page = await ready(kind === 'ThreadPoolExecutor' ? isolated : plain);
+    const page = await ready(env.siteFor(kind));
     const out = await page.evaluate(`(${load100k})(${JSON.stringify(kind)})`);
     assert.equal(out.fulfilled, 100_000);
     console.log(`${kind}: 100,000 jobs, ${out.bytesPerJob.toFixed(0)} heap bytes per queued job`);
@@ -229,7 +215,7 @@ async function midRun(kind) {
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   test(`Firefox, ${kind}: pools shut down or freed mid-run settle every job and end their workers`, async () => {
-    const page = await openFirefoxPage(`${(kind === 'ThreadPoolExecutor' ? isolated : plain).url}/tests/e2e/blank-widget.html`);
+    const page = await openFirefoxPage(`${env.siteFor(kind).url}/tests/e2e/blank-widget.html`);
     try {
       const out = await page.evaluate(midRun, kind);
       assert.equal(out.outcomes.length, 10);
