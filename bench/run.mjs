@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, openFirefoxPage, openPage, serveSite, widgetsDone } from '../tests/e2e/harness.mjs';
+import { launchChromium, openFirefoxPage, openPage, queueAtOnce, serveSite, widgetsDone } from '../tests/e2e/harness.mjs';
 
 const N = 50_000_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -213,19 +213,7 @@ try {
     console.error(`bench: 100,000 jobs queued at once, ${kind}`);
     const page = await openPage(browser, `${site.url}/index.html`);
     try {
-      figures.load[kind] = await page.evaluate(async (kind) => {
-        const { load } = await import('/www/web-executors.js');
-        const wx = await load();
-        const pool = new wx[kind]({ maxWorkers: 2 });
-        const t0 = performance.now();
-        const before = wx.heapInUse();
-        const jobs = Array.from({ length: 100_000 }, () => pool.submit('noop'));
-        const bytes = (wx.heapInUse() - before) / jobs.length;
-        const settled = (await Promise.allSettled(jobs)).filter((r) => r.status === 'fulfilled').length;
-        const ms = performance.now() - t0;
-        await pool.shutdown();
-        return { ms, bytes, settled };
-      }, kind);
+      figures.load[kind] = await page.evaluate(queueAtOnce, { kind, jobs: 100_000 });
     } catch (error) {
       stalled.push(`load, ${kind} (${error.message.slice(0, 80)})`);
     } finally {
@@ -288,7 +276,7 @@ try {
   print('The demo page\'s timeline after 10,000 jobs on 2 threads (draw: median of 40)');
   table(['measurement', 'median ms', 'spread ms'], Object.entries(figures.timeline).map(([name, xs]) => [name, median(xs).toFixed(2), spread(xs).toFixed(2)]));
   print('Load: 100,000 no-op jobs queued at once (2 workers), all awaited');
-  table(['executor', 'ms', 'settled', 'heap bytes per queued job'], Object.entries(figures.load).map(([name, l]) => [name, l.ms.toFixed(0), l.settled.toLocaleString('en'), l.bytes.toFixed(0)]));
+  table(['executor', 'ms', 'settled', 'heap bytes per queued job'], Object.entries(figures.load).map(([name, l]) => [name, l.ms.toFixed(0), l.fulfilled.toLocaleString('en'), l.bytesPerJob.toFixed(0)]));
   print('Start-up on a blank page, cold (median of 3)');
   table(['contestant', 'median ms'], Object.entries(figures.startup).map(([name, xs]) => [name, median(xs).toFixed(0)]));
   const ffFloor = median(firefox.roundTrip[floor] ?? [NaN]);

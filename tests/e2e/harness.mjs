@@ -167,6 +167,30 @@ export async function openIn(browser, url) {
   return { page, close: () => page.close() };
 }
 
+/**
+ * In a page (self-contained, for `page.evaluate`): `jobs` no-op jobs queued at once on a
+ * pool of two of `kind`, all awaited. Resolves to how many were fulfilled, the time
+ * from the first submit to the last result (ms), and the wasm heap each queued job
+ * took, read between the last submit and the first await. The lifecycle test asserts
+ * the count; the benchmark prints the rest.
+ */
+export async function queueAtOnce({ kind, jobs }) {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const pool = new wx[kind]({ maxWorkers: 2 });
+  const t0 = performance.now();
+  const before = wx.heapInUse();
+  const queued = Array.from({ length: jobs }, () => pool.submit('noop'));
+  const bytesPerJob = (wx.heapInUse() - before) / jobs;
+  const fulfilled = (await Promise.allSettled(queued)).filter((r) => r.status === 'fulfilled').length;
+  const ms = performance.now() - t0;
+  await pool.shutdown();
+  queued.forEach((j) => j.free());
+  pool.free();
+  wx.clearRecords();
+  return { fulfilled, ms, bytesPerJob };
+}
+
 /** Waits until every <executor-timeline> on `page` says its run is done. */
 export async function widgetsDone(page, timeout = 60_000) {
   await page.waitForFunction(

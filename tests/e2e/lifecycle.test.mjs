@@ -4,7 +4,7 @@
 // counted from outside the page, as the browser sees them (Playwright's page.workers()).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bothSites, openFirefoxPage, openPage } from './harness.mjs';
+import { bothSites, openFirefoxPage, openPage, queueAtOnce } from './harness.mjs';
 
 const env = bothSites();
 
@@ -165,26 +165,10 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   });
 }
 
-/** 100,000 no-op jobs queued at once, all awaited; heap bytes per queued job. */
-async function load100k(kind) {
-  const jobs = [];
-  const pool = new wx[kind]({ maxWorkers: 2 });
-  const before = wx.heapInUse();
-  for (let i = 0; i < 100_000; i++) jobs.push(pool.submit('noop'));
-  const queued = wx.heapInUse() - before;
-  const results = await Promise.allSettled(jobs);
-  await pool.shutdown();
-  const fulfilled = results.filter((r) => r.status === 'fulfilled').length;
-  jobs.forEach((j) => j.free());
-  pool.free();
-  wx.clearRecords();
-  return { fulfilled, bytesPerJob: queued / 100_000 };
-}
-
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   test(`${kind}: 100,000 jobs queued at once all complete`, async () => {
     const page = await ready(env.siteFor(kind));
-    const out = await page.evaluate(`(${load100k})(${JSON.stringify(kind)})`);
+    const out = await page.evaluate(queueAtOnce, { kind, jobs: 100_000 });
     assert.equal(out.fulfilled, 100_000);
     console.log(`${kind}: 100,000 jobs, ${out.bytesPerJob.toFixed(0)} heap bytes per queued job`);
     assert.deepEqual(page.problems, []);
