@@ -13,37 +13,47 @@ use crate::job::{JobError, JobFuture};
 use crate::sync::SpinLock;
 use crate::time::{Sleep, sleep};
 
+/// The index of each job's first place in `futures`: Python's combinators take a *set*
+/// of futures, so a job given twice is waited on, and given back, once.
+fn unique<T: Send + 'static>(futures: &[JobFuture<T>]) -> Vec<usize> {
+    let mut seen = std::collections::HashSet::with_capacity(futures.len());
+    (0..futures.len()).filter(|&i| seen.insert(futures[i].id())).collect()
+}
+
 /// Follows many jobs for one task, so that a wake-up costs only the jobs that changed:
 /// each job gets a waker of its own that puts its index on a ready list. Waiting on n
 /// jobs costs O(n) in all, not O(n) per job that finishes.
 struct Watch {
+    /// The indexes watched (each job once).
+    indexes: Vec<usize>,
     ready: Arc<SpinLock<Ready>>,
-    /// One waker per job, made on the first poll and reused (so a job holds only one).
+    /// One waker per watched job, made on the first poll and reused (so a job holds
+    /// only one).
     wakers: Vec<Waker>,
-    /// Jobs already reported settled: a job wakes its waiters when it starts and when
-    /// it settles, so its index can arrive more than once.
+    /// Jobs already reported settled, by place in `indexes`: a job wakes its waiters
+    /// when it starts and when it settles, so its place can arrive more than once.
     reported: Vec<bool>,
 }
 
 #[derive(Default)]
 struct Ready {
-    indexes: Vec<usize>,
+    places: Vec<usize>,
     task: Option<Waker>,
 }
 
-struct IndexWaker {
-    index: usize,
+struct PlaceWaker {
+    place: usize,
     ready: Arc<SpinLock<Ready>>,
 }
 
-impl Wake for IndexWaker {
+impl Wake for PlaceWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref()
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
         let mut ready = self.ready.lock();
-        ready.indexes.push(self.index);
+        ready.places.push(self.place);
         let task = ready.task.clone();
         drop(ready);
         task.into_iter().for_each(Waker::wake);
@@ -51,8 +61,14 @@ impl Wake for IndexWaker {
 }
 
 impl Watch {
-    fn new() -> Self {
-        Watch { ready: Arc::new(SpinLock::new(Ready::default())), wakers: Vec::new(), reported: Vec::new() }
+    /// Watches each distinct job of `futures` once.
+    fn new<T: Send + 'static>(futures: &[JobFuture<T>]) -> Self {
+        Watch { indexes: unique(futures), ready: Arc::new(SpinLock::new(Ready::default())), wakers: Vec::new(), reported: Vec::new() }
+    }
+
+    /// How many distinct jobs are watched.
+    fn len(&self) -> usize {
+        self.indexes.len()
     }
 
     /// The indexes of the jobs that settled since the last call (on the first call, all
@@ -60,24 +76,26 @@ impl Watch {
     fn settled<T: Send + 'static>(&mut self, futures: &[JobFuture<T>], cx: &Context<'_>) -> Vec<usize> {
         self.ready.lock().task = Some(cx.waker().clone());
         let candidates = if self.wakers.is_empty() {
-            self.wakers = (0..futures.len())
-                .map(|index| Waker::from(Arc::new(IndexWaker { index, ready: self.ready.clone() })))
+            self.wakers = (0..self.indexes.len())
+                .map(|place| Waker::from(Arc::new(PlaceWaker { place, ready: self.ready.clone() })))
                 .collect();
-            self.reported = vec![false; futures.len()];
-            (0..futures.len()).collect()
+            self.reported = vec![false; self.indexes.len()];
+            (0..self.indexes.len()).collect()
         } else {
-            let mut indexes = std::mem::take(&mut self.ready.lock().indexes);
-            indexes.sort_unstable();
-            indexes.dedup();
-            indexes
+            let mut places = std::mem::take(&mut self.ready.lock().places);
+            places.sort_unstable();
+            places.dedup();
+            places
         };
         // A job also wakes its waiters when it starts: check, and keep waiting on it.
         let newly: Vec<usize> = candidates
             .into_iter()
-            .filter(|&i| !self.reported[i] && futures[i].poll_done(&Context::from_waker(&self.wakers[i])).is_ready())
+            .filter(|&p| {
+                !self.reported[p] && futures[self.indexes[p]].poll_done(&Context::from_waker(&self.wakers[p])).is_ready()
+            })
             .collect();
-        newly.iter().for_each(|&i| self.reported[i] = true);
-        newly
+        newly.iter().for_each(|&p| self.reported[p] = true);
+        newly.into_iter().map(|p| self.indexes[p]).collect()
     }
 }
 
@@ -92,6 +110,7 @@ pub enum ReturnWhen {
 }
 
 /// The two sets of Python's `wait`: done jobs, in the order they settled, and the rest.
+/// Each job is in one of them once, however often it was given.
 pub struct Waited<'a, T> {
     pub done: Vec<&'a JobFuture<T>>,
     pub not_done: Vec<&'a JobFuture<T>>,
@@ -104,6 +123,16 @@ pub enum WaitError {
     Empty,
     /// `as_completed` ran out of time with jobs unfinished (Python's wording).
     Timeout { unfinished: usize, total: usize },
+}
+
+impl WaitError {
+    /// The Python exception this is: `ValueError`, `TimeoutError`.
+    pub fn python_name(&self) -> &'static str {
+        match self {
+            WaitError::Empty => "ValueError",
+            WaitError::Timeout { .. } => "TimeoutError",
+        }
+    }
 }
 
 impl fmt::Display for WaitError {
@@ -131,7 +160,7 @@ pub async fn wait<'a, T: Send + 'static>(
         return Err(WaitError::Empty);
     }
     let mut timer = timeout.map(sleep);
-    let mut watch = Watch::new();
+    let mut watch = Watch::new(futures);
     let (mut done, mut failed) = (0, false);
     poll_fn(|cx| {
         for i in watch.settled(futures, cx) {
@@ -140,25 +169,21 @@ pub async fn wait<'a, T: Send + 'static>(
         }
         let holds = match return_when {
             ReturnWhen::FirstCompleted => done > 0,
-            ReturnWhen::FirstException => failed || done == futures.len(),
-            ReturnWhen::AllCompleted => done == futures.len(),
+            ReturnWhen::FirstException => failed || done == watch.len(),
+            ReturnWhen::AllCompleted => done == watch.len(),
         };
         let timed_out = timer.as_mut().is_some_and(|t| Pin::new(t).poll(cx).is_ready());
         if holds || timed_out { Poll::Ready(()) } else { Poll::Pending }
     })
     .await;
-    let (mut done, not_done): (Vec<_>, Vec<_>) = futures.iter().partition(|f| f.done());
+    let (mut done, not_done): (Vec<_>, Vec<_>) = watch.indexes.iter().map(|&i| &futures[i]).partition(|f| f.done());
     done.sort_by(|a, b| a.finished_at().total_cmp(&b.finished_at()));
     Ok(Waited { done, not_done })
 }
 
-/// Python's `as_completed(fs, timeout)`: the jobs in the order they settle.
-pub fn as_completed<T: Send + 'static>(futures: &[JobFuture<T>], timeout: Option<Duration>) -> AsCompleted<'_, T> {
-    AsCompleted { futures, settled: Vec::new(), given: 0, watch: Watch::new(), timer: timeout.map(sleep) }
-}
-
-pub struct AsCompleted<'a, T> {
-    futures: &'a [JobFuture<T>],
+/// The order in which jobs complete, and `as_completed`'s deadline: the decisions of
+/// [`as_completed`], on indexes into a list of jobs that its owner keeps.
+pub(crate) struct CompletionOrder {
     /// Settled and not yet given, latest first.
     settled: Vec<usize>,
     given: usize,
@@ -166,93 +191,154 @@ pub struct AsCompleted<'a, T> {
     timer: Option<Sleep>,
 }
 
+impl CompletionOrder {
+    /// Starts the clock of `timeout` now, as Python counts it from the call.
+    pub(crate) fn new<T: Send + 'static>(futures: &[JobFuture<T>], timeout: Option<Duration>) -> Self {
+        CompletionOrder { settled: Vec::new(), given: 0, watch: Watch::new(futures), timer: timeout.map(sleep) }
+    }
+
+    /// The index of the next job to settle; `None` once every job was given; a timeout
+    /// error (once) when the deadline passes first.
+    pub(crate) fn poll_next<T: Send + 'static>(&mut self, futures: &[JobFuture<T>], cx: &mut Context<'_>) -> Poll<Option<Result<usize, WaitError>>> {
+        let total = self.watch.len();
+        if self.given == total {
+            return Poll::Ready(None);
+        }
+        let newly = self.watch.settled(futures, cx);
+        if !newly.is_empty() {
+            self.settled.extend(newly);
+            self.settled.sort_by(|&a, &b| futures[b].finished_at().total_cmp(&futures[a].finished_at()));
+        }
+        if let Some(i) = self.settled.pop() {
+            self.given += 1;
+            return Poll::Ready(Some(Ok(i)));
+        }
+        let timed_out = self.timer.as_mut().is_some_and(|t| Pin::new(t).poll(cx).is_ready());
+        if timed_out {
+            let unfinished = total - self.given;
+            self.given = total;
+            return Poll::Ready(Some(Err(WaitError::Timeout { unfinished, total })));
+        }
+        Poll::Pending
+    }
+}
+
+/// Python's `as_completed(fs, timeout)`: the jobs in the order they settle, each once.
+pub fn as_completed<T: Send + 'static>(futures: &[JobFuture<T>], timeout: Option<Duration>) -> AsCompleted<'_, T> {
+    AsCompleted { futures, order: CompletionOrder::new(futures, timeout) }
+}
+
+pub struct AsCompleted<'a, T> {
+    futures: &'a [JobFuture<T>],
+    order: CompletionOrder,
+}
+
 impl<'a, T: Send + 'static> AsCompleted<'a, T> {
     /// The next job to settle; `None` when all have been given; a timeout error when
     /// the deadline passes first (the remaining jobs keep running).
     pub async fn next(&mut self) -> Option<Result<&'a JobFuture<T>, WaitError>> {
-        if self.given == self.futures.len() {
-            return None;
-        }
-        poll_fn(|cx| {
-            let futures = self.futures;
-            let newly = self.watch.settled(futures, cx);
-            if !newly.is_empty() {
-                self.settled.extend(newly);
-                self.settled.sort_by(|&a, &b| futures[b].finished_at().total_cmp(&futures[a].finished_at()));
-            }
-            if let Some(i) = self.settled.pop() {
-                self.given += 1;
-                return Poll::Ready(Some(Ok(&futures[i])));
-            }
-            let timed_out = self.timer.as_mut().is_some_and(|t| Pin::new(t).poll(cx).is_ready());
-            if timed_out {
-                let unfinished = futures.len() - self.given;
-                self.given = futures.len();
-                return Poll::Ready(Some(Err(WaitError::Timeout { unfinished, total: futures.len() })));
-            }
-            Poll::Pending
-        })
-        .await
+        let futures = self.futures;
+        poll_fn(|cx| self.order.poll_next(futures, cx)).await.map(|next| next.map(|i| &futures[i]))
     }
 }
 
-/// asyncio's `gather(*fs)`: every result, in argument order; the first error to happen
-/// is returned as soon as it happens (the other jobs keep running).
-pub async fn gather<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Result<Vec<T>, JobError> {
-    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    let (mut watch, mut left) = (Watch::new(), futures.len());
+/// What asyncio's `gather` decides: `None` once every job is done, or, unless
+/// `return_exceptions`, the index of the first job to fail or be cancelled, as soon as
+/// it does (the other jobs keep running).
+pub(crate) async fn gathered<T: Send + 'static>(futures: &[JobFuture<T>], return_exceptions: bool) -> Option<usize> {
+    let mut watch = Watch::new(futures);
+    let mut left = watch.len();
     poll_fn(|cx| {
-        for i in watch.settled(&futures, cx) {
-            match futures[i].take_result() {
-                Some(Ok(value)) => results[i] = Some(value),
-                Some(Err(error)) => return Poll::Ready(Err(error)),
-                None => return Poll::Ready(Err(already_taken(&futures[i]))),
+        for i in watch.settled(futures, cx) {
+            if !return_exceptions && (futures[i].failed() || futures[i].cancelled()) {
+                return Poll::Ready(Some(i));
             }
             left -= 1;
         }
-        if left == 0 { Poll::Ready(Ok(())) } else { Poll::Pending }
+        if left == 0 { Poll::Ready(None) } else { Poll::Pending }
     })
-    .await?;
-    Ok(results.into_iter().map(|r| r.expect("every slot is filled")).collect())
+    .await
+}
+
+/// asyncio's `gather(*fs)`: every result, in argument order; the first error to happen
+/// (a cancelled job's `Cancelled` too) is returned as soon as it happens (the other
+/// jobs keep running).
+pub async fn gather<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Result<Vec<T>, JobError> {
+    if let Some(failed) = gathered(&futures, false).await {
+        return Err(taken(&futures[failed]).err().unwrap_or(JobError::Cancelled));
+    }
+    futures.iter().map(taken).collect()
 }
 
 /// asyncio's `gather(*fs, return_exceptions=True)`: every outcome, in argument order.
 pub async fn gather_return_exceptions<T: Send + 'static>(futures: Vec<JobFuture<T>>) -> Vec<Result<T, JobError>> {
-    let (mut watch, mut left) = (Watch::new(), futures.len());
-    poll_fn(|cx| {
-        left -= watch.settled(&futures, cx).len();
-        if left == 0 { Poll::Ready(()) } else { Poll::Pending }
-    })
-    .await;
-    futures.iter().map(|f| f.take_result().unwrap_or_else(|| Err(already_taken(f)))).collect()
+    gathered(&futures, true).await;
+    futures.iter().map(taken).collect()
 }
 
-fn already_taken<T: Send + 'static>(future: &JobFuture<T>) -> JobError {
-    JobError::Failed { job: future.label().to_owned(), message: "its result was already taken".into() }
+/// A settled job's result, taken.
+fn taken<T: Send + 'static>(future: &JobFuture<T>) -> Result<T, JobError> {
+    future.take_result().unwrap_or_else(|| {
+        Err(JobError::Failed { job: future.label().to_owned(), message: "its result was already taken".into() })
+    })
 }
 
 /// The results of `executor.map`, in input order.
 pub struct MapResults<T: Send + 'static> {
     futures: VecDeque<JobFuture<T>>,
+    /// `timeout`'s deadline, and the timeout itself for the error.
+    deadline: Option<(Sleep, Duration)>,
 }
 
 impl<T: Send + 'static> MapResults<T> {
     pub(crate) fn new(futures: VecDeque<JobFuture<T>>) -> Self {
-        Self { futures }
+        Self { futures, deadline: None }
     }
 
-    /// The futures themselves, in input order.
-    #[cfg(target_arch = "wasm32")]
-    pub(crate) fn into_futures(mut self) -> Vec<JobFuture<T>> {
-        std::mem::take(&mut self.futures).into()
+    /// Python's `map(…, timeout)`: a result not ready within `timeout` of this call
+    /// fails with `WaitTimedOut`, and the jobs after it are cancelled (as Python's map
+    /// iterator does when it raises).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = Some((sleep(timeout), timeout));
+        self
+    }
+
+    /// The next job in input order once it is done, without taking its result; a
+    /// timeout error instead if the deadline passes first; `None` after the last.
+    pub(crate) async fn next_settled(&mut self) -> Option<Result<JobFuture<T>, JobError>> {
+        let front = self.futures.front()?;
+        let settled = poll_fn(|cx| {
+            if front.poll_done(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            match &mut self.deadline {
+                Some((timer, timeout)) => match Pin::new(timer).poll(cx) {
+                    Poll::Ready(_) => Poll::Ready(Err(JobError::WaitTimedOut { job: front.label().to_owned(), timeout: *timeout })),
+                    Poll::Pending => Poll::Pending,
+                },
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        match settled {
+            Ok(()) => self.futures.pop_front().map(Ok),
+            Err(error) => {
+                self.cancel_rest();
+                Some(Err(error))
+            }
+        }
+    }
+
+    /// Cancels the jobs not yet given, and gives none after.
+    pub(crate) fn cancel_rest(&mut self) {
+        for future in self.futures.drain(..) {
+            future.cancel();
+        }
     }
 
     /// The next result in input order; `None` after the last.
     pub async fn next(&mut self) -> Option<Result<T, JobError>> {
-        let future = self.futures.front_mut()?;
-        let result = future.await;
-        self.futures.pop_front();
-        Some(result)
+        Some(self.next_settled().await?.and_then(|future| taken(&future)))
     }
 
     /// Every result in input order, or the first error met in that order.
@@ -268,9 +354,7 @@ impl<T: Send + 'static> MapResults<T> {
 impl<T: Send + 'static> Drop for MapResults<T> {
     /// As Python's map iterator when closed early: the jobs not yet taken are cancelled.
     fn drop(&mut self) {
-        for future in &self.futures {
-            future.cancel();
-        }
+        self.cancel_rest();
     }
 }
 
@@ -290,7 +374,7 @@ mod tests {
         // when it settles, and `wait` counted the second wake as a second completion.
         let (future, item) = new_job(Call::labelled("job()", || 1), &Arc::from("test"));
         let futures = [future];
-        let mut watch = Watch::new();
+        let mut watch = Watch::new(&futures);
         assert!(watch.settled(&futures, &noop_context()).is_empty());
         item.run(&Arc::from("worker"), &|| ());
         assert_eq!(watch.settled(&futures, &noop_context()), vec![0]);

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -18,6 +19,24 @@ use crate::platform;
 use crate::record::{self, JobRecord, JobState, Recorded};
 use crate::scope::{self, RunId};
 use crate::sync::SpinLock;
+
+/// Which kind of pool a worker belongs to: a worker's death breaks a thread pool or a
+/// process pool, and Python names the two errors apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Threads,
+    Processes,
+}
+
+impl PoolKind {
+    /// `BrokenThreadPool` or `BrokenProcessPool`.
+    pub fn broken_name(self) -> &'static str {
+        match self {
+            PoolKind::Threads => "BrokenThreadPool",
+            PoolKind::Processes => "BrokenProcessPool",
+        }
+    }
+}
 
 /// Why a job gave no result.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,15 +47,34 @@ pub enum JobError {
     Panicked { job: String, worker: Arc<str>, message: String },
     /// The job returned an error (a registered job given arguments it cannot take).
     Failed { job: String, message: String },
-    /// The worker died under the job (a trap that was not a panic, or a terminated worker).
-    WorkerDied { job: String, worker: Arc<str>, reason: String },
-    /// No worker could be started to run it.
-    NoWorker { job: String, reason: String },
+    /// The worker died under the job (a trap that was not a panic, or a terminated
+    /// worker), or died after the job was handed to it, when it may have begun it.
+    WorkerDied { job: String, worker: Arc<str>, reason: String, pool: PoolKind },
+    /// No worker could run it: none could be started, or the pool is broken (a failed
+    /// initializer).
+    NoWorker { job: String, reason: String, pool: PoolKind },
     /// It ran longer than the process pool's job timeout; its worker was terminated.
     TimedOut { job: String, worker: Arc<str>, after_ms: f64 },
     /// A closure sent to a process pool: only registered jobs cross to a worker that
     /// shares no memory (Python cannot pickle a lambda either).
     NotByName { job: String },
+    /// A wait for its result ran out of time (`result(timeout)`, `map`'s timeout); the
+    /// job itself goes on.
+    WaitTimedOut { job: String, timeout: Duration },
+}
+
+impl JobError {
+    /// The name of the Python exception this is, as JavaScript errors carry it in
+    /// `name`. A job's own failure has no class of Python's: it is a `JobError`.
+    pub fn python_name(&self) -> &'static str {
+        match self {
+            JobError::Cancelled => "CancelledError",
+            JobError::Panicked { .. } | JobError::Failed { .. } => "JobError",
+            JobError::WorkerDied { pool, .. } | JobError::NoWorker { pool, .. } => pool.broken_name(),
+            JobError::TimedOut { .. } | JobError::WaitTimedOut { .. } => "TimeoutError",
+            JobError::NotByName { .. } => "PicklingError",
+        }
+    }
 }
 
 impl fmt::Display for JobError {
@@ -47,12 +85,10 @@ impl fmt::Display for JobError {
                 write!(f, "{job} panicked on {worker}: {message}")
             }
             JobError::Failed { job, message } => write!(f, "{job} failed: {message}"),
-            JobError::WorkerDied { job, worker, reason } => {
+            JobError::WorkerDied { job, worker, reason, .. } => {
                 write!(f, "{worker} died while running {job}: {reason}")
             }
-            JobError::NoWorker { job, reason } => {
-                write!(f, "{job} could not run: no worker could be started ({reason})")
-            }
+            JobError::NoWorker { job, reason, .. } => write!(f, "{job} could not run: {reason}"),
             JobError::TimedOut { job, worker, after_ms } => {
                 write!(f, "{job} timed out after {after_ms} ms on {worker}, which was terminated")
             }
@@ -61,6 +97,9 @@ impl fmt::Display for JobError {
                 "{job} cannot run on a process pool: only registered jobs cross to a process \
                  (submit job!(name(args)) or a job name from JavaScript)"
             ),
+            JobError::WaitTimedOut { job, timeout } => {
+                write!(f, "{job} was not done within {} s (it goes on)", timeout.as_secs_f64())
+            }
         }
     }
 }
@@ -229,6 +268,26 @@ struct Inner<T> {
     error_text: Option<String>,
     /// Tasks to wake when the job starts or settles.
     wakers: Vec<Waker>,
+    /// `add_done_callback`'s callbacks, called once each, in the order added, when the
+    /// job settles.
+    callbacks: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl<T> Inner<T> {
+    fn is_done(&self) -> bool {
+        matches!(self.state, JobState::Finished | JobState::Cancelled)
+    }
+}
+
+/// Calls a job's done callbacks, after its lock is released. As Python logs an
+/// exception raised by a callback and goes on, a callback that panics is reported and
+/// the others still run.
+fn call_back(label: &str, callbacks: Vec<Box<dyn FnOnce() + Send>>) {
+    for callback in callbacks {
+        if let Err(message) = catch_panic(callback) {
+            platform::console_note(&format!("web-executors: exception calling callback for {label}: {message}"));
+        }
+    }
 }
 
 /// What the executors need of a job without knowing its result type.
@@ -262,6 +321,7 @@ impl<T: Send + 'static> Job<T> {
                 note: None,
                 error_text: None,
                 wakers: Vec::new(),
+                callbacks: Vec::new(),
             }),
         });
         record::enter(job.clone());
@@ -276,7 +336,7 @@ impl<T: Send + 'static> Job<T> {
     /// Settles with the times the job ran, where a worker measured them itself.
     fn settle_at(&self, state: JobState, result: Result<T, JobError>, started: Option<f64>, finished: f64) {
         let mut inner = self.inner.lock();
-        if matches!(inner.state, JobState::Finished | JobState::Cancelled) {
+        if inner.is_done() {
             return;
         }
         if started.is_some() {
@@ -293,8 +353,10 @@ impl<T: Send + 'static> Job<T> {
         inner.finished = Some(inner.started.map_or(finished, |started| finished.max(started)));
         inner.result = Some(result);
         let wakers = std::mem::take(&mut inner.wakers);
+        let callbacks = std::mem::take(&mut inner.callbacks);
         drop(inner);
         wakers.into_iter().for_each(Waker::wake);
+        call_back(&self.label, callbacks);
     }
 
     fn register(inner: &mut Inner<T>, cx: &Context<'_>) {
@@ -369,8 +431,6 @@ pub(crate) trait RemoteJob: JobControl {
     fn settle_report(&self, outcome: Result<Value, JobError>, started: f64, finished: f64, note: Option<String>);
     /// A worker began it at `at` (its record's start, which dispatch set roughly).
     fn mark_started(&self, at: f64);
-    /// It goes to `worker` again after the one it was sent to died before starting it.
-    fn reassign(&self, worker: &Arc<str>);
 }
 
 impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
@@ -387,12 +447,6 @@ impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
 
     fn mark_started(&self, at: f64) {
         self.inner.lock().started = Some(at);
-    }
-
-    fn reassign(&self, worker: &Arc<str>) {
-        let mut inner = self.inner.lock();
-        inner.worker = Some(worker.clone());
-        inner.started = Some(platform::now_ms());
     }
 }
 
@@ -547,6 +601,61 @@ impl<T: Send + 'static> JobFuture<T> {
         self.job.inner.lock().result.clone()
     }
 
+    /// Python's `add_done_callback(fn)`: `callback` gets a handle on the job once it is
+    /// done (finished or cancelled), on the thread that settles it; at once, here, if it
+    /// is done already. Callbacks run once each, in the order added.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&JobFuture<T>) + Send + 'static) {
+        let handle = self.share();
+        let mut inner = self.job.inner.lock();
+        if inner.is_done() {
+            drop(inner);
+            call_back(&self.job.label, vec![Box::new(move || callback(&handle))]);
+        } else {
+            inner.callbacks.push(Box::new(move || callback(&handle)));
+        }
+    }
+
+    /// Python's `exception(timeout)`: once the job is done, its error, or `None` if it
+    /// returned a value. `Err(Cancelled)` if it was cancelled, `Err(WaitTimedOut)` if it
+    /// is not done within `timeout` (the job goes on).
+    pub async fn exception(&self, timeout: Option<Duration>) -> Result<Option<JobError>, JobError> {
+        self.done_within(timeout).await?;
+        let inner = self.job.inner.lock();
+        match (&inner.result, inner.state) {
+            (_, JobState::Cancelled) => Err(JobError::Cancelled),
+            (Some(Err(error)), _) => Ok(Some(error.clone())),
+            _ => Ok(None),
+        }
+    }
+
+    /// Python's `result(timeout)`: the job's result once it is done, without taking it
+    /// (each call gives a copy); `Err(WaitTimedOut)` if it is not done within `timeout`.
+    pub async fn result_within(&self, timeout: Option<Duration>) -> Result<T, JobError>
+    where
+        T: Clone,
+    {
+        self.done_within(timeout).await?;
+        self.result().unwrap_or_else(|| Err(JobError::Failed { job: self.job.label.clone(), message: "its result was already taken".into() }))
+    }
+
+    /// Ready when the job is done, or with `WaitTimedOut` when `timeout` passes first.
+    async fn done_within(&self, timeout: Option<Duration>) -> Result<(), JobError> {
+        let mut timer = timeout.map(crate::time::sleep);
+        std::future::poll_fn(|cx| {
+            if self.poll_done(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            match (&mut timer, timeout) {
+                (Some(t), Some(timeout)) => match Pin::new(t).poll(cx) {
+                    Poll::Ready(_) => Poll::Ready(Err(JobError::WaitTimedOut { job: self.job.label.clone(), timeout })),
+                    Poll::Pending => Poll::Pending,
+                },
+                _ => Poll::Pending,
+            }
+        })
+        .await
+    }
+
     /// Resolves once a worker has taken the job (or it settled without running).
     pub fn started(&self) -> impl Future<Output = ()> + '_ {
         std::future::poll_fn(move |cx| {
@@ -566,7 +675,6 @@ impl<T: Send + 'static> JobFuture<T> {
     }
 
     /// Another handle on the same job, which never cancels it when dropped.
-    #[cfg(target_arch = "wasm32")]
     pub(crate) fn share(&self) -> JobFuture<T> {
         JobFuture { job: self.job.clone(), awaited: false }
     }
@@ -574,7 +682,7 @@ impl<T: Send + 'static> JobFuture<T> {
     /// Ready once the job has settled; registers `cx` to be woken otherwise.
     pub(crate) fn poll_done(&self, cx: &Context<'_>) -> Poll<()> {
         let mut inner = self.job.inner.lock();
-        if matches!(inner.state, JobState::Finished | JobState::Cancelled) {
+        if inner.is_done() {
             Poll::Ready(())
         } else {
             Job::register(&mut inner, cx);
@@ -617,8 +725,10 @@ impl<T> Drop for JobFuture<T> {
                 inner.finished = Some(platform::now_ms());
                 inner.error_text = Some(JobError::Cancelled.to_string());
                 let wakers = std::mem::take(&mut inner.wakers);
+                let callbacks = std::mem::take(&mut inner.callbacks);
                 drop(inner);
                 wakers.into_iter().for_each(Waker::wake);
+                call_back(&self.job.label, callbacks);
             }
         }
     }

@@ -4,23 +4,28 @@
 //! thread that shares nothing). Jobs cross as Python pickles them: a registered job's
 //! name and JSON arguments go in a message, a JSON result comes back.
 //!
-//! The pool lives with the submitter and pushes work to its workers in batches:
+//! The pool lives with the submitter and pushes work to its workers:
 //!
 //! ```text
-//!   spawn ──► STARTING ──Ready──► READY, idle ──send batch──► READY, busy
-//!                │                    ▲                          │
-//!                │                    └────── Done (all) ────────┘
+//!   spawn ──► STARTING ──Ready──► READY, idle ──send──► READY, busy
+//!                │                    ▲                     │
+//!                │                    └──── Done (all) ─────┘
 //!                ▼
 //!   EXITED: retired (max_tasks_per_child, shutdown), terminated (job timeout,
-//!   kill_worker) or died. A job the worker had begun fails with the reason; jobs it
-//!   had been sent but not begun go back to the front of the queue; a replacement is
-//!   started if work is left. A worker that never got ready is not replaced (it would
-//!   fail again): if none is left, the queued jobs fail instead of waiting forever.
+//!   kill_worker) or died. Every job it had been sent fails, naming it: a job handed
+//!   to a worker may have begun, and a job never runs twice. A replacement is started
+//!   if work is left. A worker that never got ready breaks the pool (it would fail
+//!   again), as Python's `BrokenProcessPool`: queued jobs fail, submits are refused.
 //! ```
 //!
-//! A batch is one call until a worker's calls prove fast; then as many as fill about
-//! 4 ms, so a burst of tiny jobs is not bound to one message round trip each.
-//! Every decision is a method of `State`, plain data tested without workers.
+//! One shared queue, as Python's: a job goes to an idle worker, and a worker started
+//! for queued work has one of those jobs kept for it until it is up, so a cold pool's
+//! first burst runs on all the workers it started. A worker gets more than one job at
+//! a time only while no worker is starting and its calls have proved fast: then as
+//! many as fill about 4 ms (its fair share of the queue at most), so a burst of tiny
+//! jobs is not bound to one message round trip each, and no job waits long behind
+//! another while a worker is idle. Every decision is a method of `State`, plain data
+//! tested without workers.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -33,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::combinators::MapResults;
-use crate::job::{ByName, Call, JobError, JobFuture, RemoteJob, new_remote_job};
+use crate::job::{ByName, Call, JobError, JobFuture, PoolKind, RemoteJob, new_remote_job};
 use crate::log;
 use crate::platform;
 use crate::process_worker::{Event, Outcome, Report, Sent};
@@ -153,9 +158,6 @@ struct Queued {
     id: u64,
     job: Arc<dyn RemoteJob>,
     call: ByName,
-    /// Sent to a worker that died before it began: already RUNNING, so it is
-    /// reassigned rather than started again.
-    resent: bool,
     /// `map`'s chunk: jobs of one chunk travel in one message.
     chunk: Option<u64>,
 }
@@ -176,7 +178,12 @@ struct State {
     shutdown: bool,
     /// Tasks waiting in `shutdown(wait = true)` for the last worker to go.
     exit_waiters: Vec<Waker>,
+    /// Why the pool is broken (a worker never got ready): it takes no more jobs.
+    broken: Option<String>,
 }
+
+/// Why a process pool whose worker could not start is broken.
+const BROKEN: &str = "the process pool is broken, not usable anymore: a worker could not start";
 
 struct Proc {
     pid: u32,
@@ -231,9 +238,12 @@ impl State {
 
     /// Queues `calls` together: a map's chunk is queued whole, so that no worker that
     /// comes ready meanwhile takes part of it.
-    fn submit(&mut self, calls: Vec<Queued>, limits: &Limits) -> Result<Vec<Action>, Vec<Queued>> {
+    fn submit(&mut self, calls: Vec<Queued>, limits: &Limits) -> Result<Vec<Action>, (Vec<Queued>, ExecutorError)> {
+        if let Some(reason) = &self.broken {
+            return Err((calls, ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Processes }));
+        }
         if self.shutdown {
-            return Err(calls);
+            return Err((calls, ExecutorError::Shutdown));
         }
         self.queue.extend(calls);
         Ok(self.dispatch(limits))
@@ -241,26 +251,27 @@ impl State {
 
     /// Feeds idle workers from the queue, starts workers while jobs outnumber the ones
     /// starting (Python starts one when none is idle), and lets idle workers go after
-    /// shutdown.
+    /// shutdown. Each worker still starting has one queued job kept for it.
     fn dispatch(&mut self, limits: &Limits) -> Vec<Action> {
         let mut actions = Vec::new();
+        let starting = self.workers.iter().filter(|p| p.status == Status::Starting).count();
         let idle: Vec<usize> = (0..self.workers.len()).filter(|&k| self.is_idle(k)).collect();
         for (i, &k) in idle.iter().enumerate() {
-            if self.queue.is_empty() {
+            let available = self.queue.len().saturating_sub(starting);
+            if available == 0 {
                 break;
             }
-            // A fair share for each idle worker left, so one worker does not take all.
-            let share = self.queue.len().div_ceil(idle.len() - i);
-            let size = self.batch_size(k, limits).min(share);
+            // A fair share for each idle worker left, so one worker does not take all;
+            // and one job at a time while a worker is starting, which may want them.
+            let share = available.div_ceil(idle.len() - i);
+            let size = if starting > 0 { 1 } else { self.batch_size(k, limits).min(share) };
             let proc = &mut self.workers[k];
             let mut batch = Vec::new();
             let mut chunk = None;
             while batch.len() < size || chunk.is_some_and(|c| self.queue.front().is_some_and(|q| q.chunk == Some(c))) {
                 let Some(queued) = self.queue.pop_front() else { break };
                 chunk = queued.chunk;
-                if queued.resent {
-                    queued.job.reassign(&proc.name);
-                } else if !queued.job.set_running(&proc.name) {
+                if !queued.job.set_running(&proc.name) {
                     continue; // cancelled while queued
                 }
                 batch.push(queued.sent());
@@ -270,7 +281,6 @@ impl State {
                 actions.push(Action::Send(handle.clone(), batch));
             }
         }
-        let starting = self.workers.iter().filter(|p| p.status == Status::Starting).count();
         let mut wanted = self.queue.len().saturating_sub(starting);
         while wanted > 0 && self.alive() < limits.max_workers {
             let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
@@ -394,8 +404,10 @@ impl State {
         actions
     }
 
-    /// Worker `k` is gone: the job it had begun fails (`begun_error`, or as a death),
-    /// the ones it had not begun go back to the front of the queue.
+    /// Worker `k` is gone. The job it had begun fails (`begun_error`, or as a death), and
+    /// so does every other job it had been sent: it may have begun them (its reports may
+    /// be unread), and a job must not run twice. A worker that never got ready breaks
+    /// the pool.
     fn died(&mut self, k: usize, reason: String, begun_error: Option<JobError>, limits: &Limits) -> Vec<Action> {
         let proc = &mut self.workers[k];
         let never_ready = proc.status == Status::Starting;
@@ -403,25 +415,26 @@ impl State {
         let mut actions: Vec<Action> = proc.handle.take().map(Action::Terminate).into_iter().collect();
         let running = proc.running.take();
         let worker = proc.name.clone();
-        for queued in std::mem::take(&mut proc.in_flight).into_iter().rev() {
-            if Some(queued.id) == running {
-                let error = begun_error.clone().unwrap_or_else(|| JobError::WorkerDied {
-                    job: queued.job.label().to_owned(),
+        for queued in std::mem::take(&mut proc.in_flight) {
+            let job = queued.job.label().to_owned();
+            let error = match &begun_error {
+                Some(error) if Some(queued.id) == running => error.clone(),
+                _ if Some(queued.id) == running => {
+                    JobError::WorkerDied { job, worker: worker.clone(), reason: reason.clone(), pool: PoolKind::Processes }
+                }
+                _ => JobError::WorkerDied {
+                    job,
                     worker: worker.clone(),
-                    reason: reason.clone(),
-                });
-                actions.push(Action::Fail(queued.job, error));
-            } else {
-                self.queue.push_front(Queued { resent: true, chunk: None, ..queued });
-            }
+                    reason: format!("{reason} (the job had been handed to it and may have begun, so it is not run again)"),
+                    pool: PoolKind::Processes,
+                },
+            };
+            actions.push(Action::Fail(queued.job, error));
         }
-        if never_ready && self.alive() == 0 {
-            for queued in self.queue.drain(..) {
-                let job = queued.job.label().to_owned();
-                actions.push(Action::Fail(queued.job, JobError::NoWorker { job, reason: reason.clone() }));
-            }
-        }
-        if !never_ready {
+        if never_ready {
+            let broken = self.broken.get_or_insert_with(|| format!("{BROKEN}: {reason}")).clone();
+            actions.extend(self.terminate(&broken, limits));
+        } else {
             actions.extend(self.dispatch(limits));
         }
         if self.alive() == 0 && self.queue.is_empty() {
@@ -446,15 +459,18 @@ impl State {
         self.died(k, format!("terminated: job {id} timed out"), Some(error), limits)
     }
 
-    /// Shuts down, cancelling the queue, and terminates every worker now: the jobs
-    /// they had been sent fail with `reason`.
+    /// Shuts down and terminates every worker now: the queued jobs fail with `reason`
+    /// (nothing will run them), and so do the jobs the workers had been sent.
     fn terminate(&mut self, reason: &str, limits: &Limits) -> Vec<Action> {
-        let mut actions = self.shutdown(true, limits);
-        // Jobs a dead worker had been sent, back in the queue: begun once, so they fail.
-        for queued in self.queue.drain(..) {
-            let job = queued.job.label().to_owned();
-            actions.push(Action::Fail(queued.job, JobError::NoWorker { job, reason: reason.to_owned() }));
-        }
+        let mut actions: Vec<Action> = self
+            .queue
+            .drain(..)
+            .map(|queued| {
+                let job = queued.job.label().to_owned();
+                Action::Fail(queued.job, JobError::NoWorker { job, reason: reason.to_owned(), pool: PoolKind::Processes })
+            })
+            .collect();
+        actions.extend(self.shutdown(false, limits));
         for k in 0..self.workers.len() {
             if self.workers[k].status == Status::Exited {
                 continue;
@@ -463,7 +479,7 @@ impl State {
             let worker = proc.name.clone();
             for queued in std::mem::take(&mut proc.in_flight) {
                 let job = queued.job.label().to_owned();
-                let error = JobError::WorkerDied { job, worker: worker.clone(), reason: reason.to_owned() };
+                let error = JobError::WorkerDied { job, worker: worker.clone(), reason: reason.to_owned(), pool: PoolKind::Processes };
                 actions.push(Action::Fail(queued.job, error));
             }
             proc.running = None;
@@ -474,13 +490,10 @@ impl State {
 
     fn shutdown(&mut self, cancel_futures: bool, limits: &Limits) -> Vec<Action> {
         self.shutdown = true;
-        // Python cancels the work not yet handed to a process; jobs sent to a worker that
-        // died before beginning them were handed over already, so they stay and run.
+        // Python cancels the work not yet handed to a process.
         let mut actions: Vec<Action> = Vec::new();
         if cancel_futures {
-            let (resent, pending) = self.queue.drain(..).partition(|q| q.resent);
-            self.queue = resent;
-            actions.extend(pending.into_iter().map(|q: Queued| Action::Cancel(q.job)));
+            actions.extend(self.queue.drain(..).map(|q| Action::Cancel(q.job)));
         }
         actions.extend(self.dispatch(limits));
         if self.alive() == 0 {
@@ -559,7 +572,7 @@ impl ProcessPoolExecutor {
             return (future, None);
         };
         let id = future.id();
-        (future, Some(Queued { id, job, call: by_name, resent: false, chunk }))
+        (future, Some(Queued { id, job, call: by_name, chunk }))
     }
 
     /// Queues `calls` together (see `State::submit`); after shutdown, cancels them.
@@ -573,11 +586,11 @@ impl ProcessPoolExecutor {
                 Pool::perform(&self.pool, actions);
                 Ok(())
             }
-            Err(calls) => {
+            Err((calls, error)) => {
                 calls.iter().for_each(|queued| {
                     queued.job.cancel();
                 });
-                Err(ExecutorError::Shutdown)
+                Err(error)
             }
         }
     }
@@ -613,7 +626,12 @@ impl ProcessPoolExecutor {
 impl Stop for Pool {
     /// Processes can be killed, so a stopped run's workers go at once.
     fn stop(self: Arc<Self>) {
-        let actions = self.state.lock().terminate("terminated: its run was stopped", &self.limits);
+        let actions = {
+            let mut state = self.state.lock();
+            let mut actions = state.shutdown(true, &self.limits);
+            actions.extend(state.terminate("terminated: its run was stopped", &self.limits));
+            actions
+        };
         Pool::perform(&self, actions);
     }
 }
@@ -720,7 +738,7 @@ mod tests {
         let call = registry::call(job, args);
         let (future, remote) = new_remote_job(&call, &Arc::from("pool"));
         let id = future.id();
-        (future, Queued { id, job: remote, call: call.by_name.unwrap(), resent: false, chunk })
+        (future, Queued { id, job: remote, call: call.by_name.unwrap(), chunk })
     }
 
     /// A pool of one worker, ready and known to be fast, that has been sent `calls`
@@ -768,7 +786,7 @@ mod tests {
     fn a_job_failed_on_the_pages_clock_does_not_end_before_its_start_on_the_workers() {
         let (future, queued) = queued("noop", vec![], None);
         queued.job.mark_started(1e15); // the worker's clock, ahead of the page's
-        queued.job.fail(JobError::NoWorker { job: "noop()".into(), reason: "gone".into() });
+        queued.job.fail(JobError::NoWorker { job: "noop()".into(), reason: "gone".into(), pool: PoolKind::Processes });
         assert_eq!(future.record().finished, Some(1e15));
     }
 
@@ -787,7 +805,7 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_that_aborts_its_worker_fails_its_call_alone() {
+    fn a_panic_that_aborts_its_worker_fails_its_call_and_never_reruns_the_calls_handed_to_it() {
         let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
         let calls = [("panics", vec![Value::from("boom")]), ("noop", vec![]), ("noop", vec![])];
         let (mut state, futures, pid) = one_batch(&calls, &limits);
@@ -800,12 +818,100 @@ mod tests {
             futures[0].result(),
             Some(Err(JobError::Panicked { job: "panics(\"boom\")".into(), worker, message: "boom".into() }))
         );
-        // The worker is gone; the two calls it had not begun wait for its replacement.
-        assert_eq!((sent.len(), spawned, terminated), (0, 1, 1));
+        // The worker is gone. The two calls it had been sent may have begun (their
+        // reports could be unread): they fail, naming it, and are not sent again.
+        assert_eq!((sent.len(), spawned, terminated), (0, 0, 1));
         assert_eq!(state.workers[0].status, Status::Exited);
-        assert_eq!(state.queue.iter().map(|q| q.id).collect::<Vec<_>>(), [futures[1].id(), futures[2].id()]);
-        assert!(futures[1].result().is_none() && futures[2].result().is_none());
+        assert!(state.queue.is_empty());
+        for future in &futures[1..] {
+            let Some(Err(JobError::WorkerDied { worker, reason, pool, .. })) = future.result() else { panic!("{:?}", future.result()) };
+            assert_eq!((&*worker, pool), (pid.to_string().as_str(), PoolKind::Processes));
+            assert!(reason.contains("may have begun, so it is not run again"), "{reason}");
+        }
         // Its death, reported after, changes nothing.
         assert!(state.on_report(0, pid, Err("RuntimeError: unreachable".into()), &limits).is_empty());
+    }
+
+    #[test]
+    fn a_job_handed_to_a_worker_that_dies_is_failed_once_even_if_its_report_comes_later() {
+        // The page was busy: the worker finished the call and reported it, but the pool
+        // hears of the death first. The call fails (it may have begun) and its late
+        // report changes nothing: it ran once, and its future settled once.
+        let limits = Limits { max_workers: 2, max_tasks_per_child: None, job_timeout: None };
+        let (mut state, futures, pid) = one_batch(&[("noop", vec![])], &limits);
+        let id = futures[0].id();
+        let (sent, spawned, _) = settle_jobs(state.died(0, "terminated by kill_worker".into(), None, &limits));
+        assert_eq!((sent.len(), spawned), (0, 0), "nothing is sent again");
+        assert!(matches!(futures[0].result(), Some(Err(JobError::WorkerDied { .. }))));
+        let report = Report { id, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: None };
+        assert!(state.on_report(0, pid, Ok(Event::Done(report)), &limits).is_empty());
+        assert!(matches!(futures[0].result(), Some(Err(JobError::WorkerDied { .. }))));
+    }
+
+    #[test]
+    fn a_cold_pool_keeps_a_job_for_each_worker_it_is_starting() {
+        // Python's workers share one queue; a worker started for queued work takes one
+        // of those jobs when it is up, however long it takes to start.
+        let limits = Limits { max_workers: 3, max_tasks_per_child: None, job_timeout: None };
+        let mut state = State::default();
+        let futures: Vec<_> = (0..6)
+            .map(|_| {
+                let (future, queued) = queued("blocks", vec![Value::from(1)], None);
+                settle_jobs(state.submit(vec![queued], &limits).ok().unwrap());
+                future
+            })
+            .collect();
+        assert_eq!(state.workers.len(), 3, "three workers start for six jobs");
+        let ready = |state: &mut State, k: usize| {
+            let pid = state.workers[k].pid;
+            state.workers[k].handle = Some(Arc::new(Handle));
+            settle_jobs(state.on_report(k, pid, Ok(Event::Ready), &limits)).0.concat()
+        };
+        let done = |state: &mut State, k: usize, id: u64| {
+            let pid = state.workers[k].pid;
+            let report = Report { id, outcome: Outcome::Ok(Value::from(1)), started: 1.0, finished: 2.0, note: None, next: None };
+            settle_jobs(state.on_report(k, pid, Ok(Event::Done(report)), &limits)).0.concat()
+        };
+        let mut ran = vec![Vec::new(); 3];
+        let first = ready(&mut state, 0);
+        assert_eq!(first.len(), 1, "one job at a time while others start");
+        ran[0].push(first[0].id);
+        let second = ready(&mut state, 1);
+        ran[1].push(second[0].id);
+        // Workers 0 and 1 finish job after job while worker 2 is still starting: they
+        // take all but the one job kept for it.
+        loop {
+            let (a, b) = (ran[0].last().copied(), ran[1].last().copied());
+            let next0 = a.map(|id| done(&mut state, 0, id)).unwrap_or_default();
+            let next1 = b.map(|id| done(&mut state, 1, id)).unwrap_or_default();
+            if next0.is_empty() && next1.is_empty() {
+                break;
+            }
+            ran[0].extend(next0.iter().map(|s| s.id));
+            ran[1].extend(next1.iter().map(|s| s.id));
+        }
+        assert_eq!(state.queue.len(), 1, "one job waits for the worker still starting");
+        let third = ready(&mut state, 2);
+        assert_eq!(third.len(), 1);
+        ran[2].push(third[0].id);
+        let mut all: Vec<u64> = ran.concat();
+        all.sort_unstable();
+        assert_eq!(all, futures.iter().map(|f| f.id()).collect::<Vec<_>>(), "each job ran once");
+    }
+
+    #[test]
+    fn a_worker_that_never_gets_ready_breaks_the_pool() {
+        let limits = Limits { max_workers: 2, max_tasks_per_child: None, job_timeout: None };
+        let mut state = State::default();
+        let (future, first) = queued("noop", vec![], None);
+        settle_jobs(state.submit(vec![first], &limits).ok().unwrap());
+        let pid = state.workers[0].pid;
+        settle_jobs(state.on_report(0, pid, Ok(Event::Failed("its initializer init() failed: no".into())), &limits));
+        let Some(Err(error @ JobError::NoWorker { .. })) = future.result() else { panic!("{:?}", future.result()) };
+        assert_eq!(error.python_name(), "BrokenProcessPool");
+        assert!(error.to_string().contains("its initializer init() failed: no"), "{error}");
+        let (_, again) = queued("noop", vec![], None);
+        let Err((_, refused)) = state.submit(vec![again], &limits) else { panic!("a broken pool takes no jobs") };
+        assert_eq!(refused.python_name(), "BrokenProcessPool");
     }
 }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
 use std::thread::Thread;
 
-use crate::job::{IntoJob, JobControl, JobError, JobFuture, WorkItem, new_job};
+use crate::job::{IntoJob, JobControl, JobError, JobFuture, PoolKind, WorkItem, catch_panic, new_job};
 use crate::log;
 use crate::platform;
 use crate::record::{self, JobRecord};
@@ -46,7 +46,25 @@ pub enum ExecutorError {
     Shutdown,
     /// Threads need a cross-origin isolated page; the reason names what is missing.
     ThreadsUnavailable(String),
+    /// The pool cannot run jobs any more (Python's `BrokenThreadPool` and
+    /// `BrokenProcessPool`): a worker's initializer failed.
+    Broken { reason: String, pool: PoolKind },
 }
+
+impl ExecutorError {
+    /// The Python exception this is: `ValueError` for a bad argument, `RuntimeError`
+    /// after shutdown, `BrokenThreadPool` or `BrokenProcessPool`.
+    pub fn python_name(&self) -> &'static str {
+        match self {
+            ExecutorError::NoWorkers | ExecutorError::TooManyWorkers(_) | ExecutorError::NoTasksPerChild => "ValueError",
+            ExecutorError::Shutdown | ExecutorError::ThreadsUnavailable(_) => "RuntimeError",
+            ExecutorError::Broken { pool, .. } => pool.broken_name(),
+        }
+    }
+}
+
+/// Why a thread pool whose initializer failed is broken (Python's wording).
+const INITIALIZER_FAILED: &str = "A thread initializer failed, the thread pool is not usable anymore";
 
 impl fmt::Display for ExecutorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -60,6 +78,7 @@ impl fmt::Display for ExecutorError {
             ExecutorError::ThreadsUnavailable(why) => {
                 write!(f, "ThreadPoolExecutor needs wasm threads, which this page lacks: {why}")
             }
+            ExecutorError::Broken { reason, .. } => f.write_str(reason),
         }
     }
 }
@@ -83,11 +102,26 @@ pub(crate) fn check_max_workers(n: usize) -> Result<usize, ExecutorError> {
 /// Numbers executors without a name prefix: `ThreadPoolExecutor-0`, `-1`, ...
 static EXECUTOR_COUNT: AtomicUsize = AtomicUsize::new(0);
 
+/// Python's `initializer` with its `initargs`: run once by each worker as it starts;
+/// `Err(message)` (or a panic) breaks the pool.
+pub type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
 /// Configures a [`ThreadPoolExecutor`], like the Python constructor's arguments.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Builder {
     max_workers: Option<usize>,
     thread_name_prefix: Option<String>,
+    initializer: Option<(String, Initializer)>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.thread_name_prefix)
+            .field("initializer", &self.initializer.as_ref().map(|(label, _)| label))
+            .finish()
+    }
 }
 
 impl Builder {
@@ -103,6 +137,15 @@ impl Builder {
         self
     }
 
+    /// Python's `initializer` and `initargs`: each worker calls `init` once as it starts,
+    /// before any job. If it fails (an `Err` or a panic), the pool is broken, as in
+    /// Python: queued jobs fail and later submits are refused, both as
+    /// `BrokenThreadPool`. `label` names it in those errors: `init_db("x")`.
+    pub fn initializer(mut self, label: impl Into<String>, init: impl Fn() -> Result<(), String> + Send + Sync + 'static) -> Self {
+        self.initializer = Some((label.into(), Arc::new(init)));
+        self
+    }
+
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = check_max_workers(self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4)))?;
         let threads = platform::threads().map_err(ExecutorError::ThreadsUnavailable)?;
@@ -112,12 +155,8 @@ impl Builder {
         let pool = Arc::new(Pool {
             name: Arc::from(prefix),
             max_workers,
-            state: SpinLock::new(PoolState {
-                queue: VecDeque::new(),
-                workers: Vec::new(),
-                shutdown: false,
-                exit_waiters: Vec::new(),
-            }),
+            initializer: self.initializer,
+            state: SpinLock::new(PoolState::default()),
         });
         scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
         Ok(ThreadPoolExecutor { pool, _threads: threads })
@@ -136,11 +175,13 @@ struct Pool {
     /// The name prefix; also the executor's name in records.
     name: Arc<str>,
     max_workers: usize,
+    initializer: Option<(String, Initializer)>,
     state: SpinLock<PoolState>,
 }
 
 /// Everything that changes, behind one lock. Plain data: every decision about queue
 /// and workers is a method here, tested without threads.
+#[derive(Default)]
 struct PoolState {
     /// Jobs submitted and not yet taken by a worker, oldest first. Cancelled jobs stay
     /// until a worker pops and skips them, as in Python.
@@ -151,6 +192,8 @@ struct PoolState {
     shutdown: bool,
     /// Tasks waiting in `shutdown(wait = true)` for the last worker to exit.
     exit_waiters: Vec<Waker>,
+    /// Why the pool is broken (an initializer failed): it takes no more jobs.
+    broken: Option<String>,
 }
 
 enum Status {
@@ -199,9 +242,12 @@ impl PoolState {
     }
 
     /// Queues `item` and decides who runs it: Python's `_adjust_thread_count`.
-    fn submit(&mut self, item: WorkItem, max_workers: usize) -> Result<Wake, WorkItem> {
+    fn submit(&mut self, item: WorkItem, max_workers: usize) -> Result<Wake, (WorkItem, ExecutorError)> {
+        if let Some(reason) = &self.broken {
+            return Err((item, ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Threads }));
+        }
         if self.shutdown {
-            return Err(item);
+            return Err((item, ExecutorError::Shutdown));
         }
         self.queue.push_back(item);
         Ok(self.wake_for_queue(max_workers))
@@ -259,6 +305,17 @@ impl PoolState {
             })
             .collect();
         (cancelled, idle)
+    }
+
+    /// Worker `k`'s initializer failed with `message`: as Python's
+    /// `_initializer_failed`, the pool is broken, the worker leaves, and every queued job
+    /// is handed back to fail. Returns those jobs, the broken reason and the shutdown
+    /// waiters to wake if it was the last worker.
+    fn initializer_failed(&mut self, k: usize, message: &str) -> (Vec<WorkItem>, String, Vec<Waker>) {
+        let reason = self.broken.get_or_insert_with(|| format!("{INITIALIZER_FAILED}: {message}")).clone();
+        self.workers[k] = Status::Exited;
+        let waiters = if self.alive() == 0 { std::mem::take(&mut self.exit_waiters) } else { Vec::new() };
+        (self.queue.drain(..).collect(), reason, waiters)
     }
 
     /// Worker `k` is gone without leaving its loop: a trap, a terminated worker, a
@@ -339,9 +396,9 @@ impl ThreadPoolExecutor {
                 Pool::act(&self.pool, wake);
                 Ok(future)
             }
-            Err(item) => {
+            Err((item, error)) => {
                 item.job.cancel();
-                Err(ExecutorError::Shutdown)
+                Err(error)
             }
         }
     }
@@ -439,10 +496,25 @@ impl Pool {
         }
     }
 
-    /// A worker's life: take jobs until shutdown leaves the queue empty.
+    /// A worker's life: its initializer, then jobs until shutdown leaves the queue empty.
     fn work(self: Arc<Pool>, k: usize, name: Arc<str>) {
         let _named = log::name_thread(name.clone());
         let me = std::thread::current();
+        if let Some((label, init)) = &self.initializer {
+            let failed = match catch_panic(|| init()) {
+                Ok(Ok(())) => None,
+                Ok(Err(message)) | Err(message) => Some(format!("its initializer {label} failed on {name}: {message}")),
+            };
+            if let Some(message) = failed {
+                let (orphans, reason, waiters) = self.state.lock().initializer_failed(k, &message);
+                for item in orphans {
+                    let job = item.job.label().to_owned();
+                    item.job.fail(JobError::NoWorker { job, reason: reason.clone(), pool: PoolKind::Threads });
+                }
+                waiters.into_iter().for_each(Waker::wake);
+                return;
+            }
+        }
         loop {
             let next = self.state.lock().next(k, &me);
             match next {
@@ -462,11 +534,12 @@ impl Pool {
         let worker = pool.worker_name(k);
         if let Some(job) = death.held {
             let label = job.label().to_owned();
-            job.fail(JobError::WorkerDied { job: label, worker, reason: reason.clone() });
+            job.fail(JobError::WorkerDied { job: label, worker, reason: reason.clone(), pool: PoolKind::Threads });
         }
         for item in death.orphans {
             let label = item.job.label().to_owned();
-            item.job.fail(JobError::NoWorker { job: label, reason: reason.clone() });
+            let reason = format!("no worker could be started ({reason})");
+            item.job.fail(JobError::NoWorker { job: label, reason, pool: PoolKind::Threads });
         }
         Pool::act(pool, death.wake);
         death.waiters.into_iter().for_each(Waker::wake);
@@ -479,7 +552,7 @@ mod tests {
     use crate::Call;
 
     fn state() -> PoolState {
-        PoolState { queue: VecDeque::new(), workers: Vec::new(), shutdown: false, exit_waiters: Vec::new() }
+        PoolState::default()
     }
 
     fn item() -> WorkItem {

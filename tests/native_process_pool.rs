@@ -108,7 +108,7 @@ fn a_killed_worker_fails_its_job_and_the_pool_recovers() {
     let pid: u32 = victim.worker().unwrap().parse().unwrap();
     assert!(executor.kill_worker(pid));
     match block_on(victim) {
-        Err(JobError::WorkerDied { job, worker, reason }) => {
+        Err(JobError::WorkerDied { job, worker, reason, .. }) => {
             assert_eq!(job, "blocks_for(7, 2000)");
             assert_eq!(worker.to_string(), pid.to_string());
             assert_eq!(reason, "terminated by kill_worker");
@@ -140,7 +140,7 @@ fn shutdown_runs_or_cancels_the_queue() {
 }
 
 #[test]
-fn an_initializer_runs_in_each_worker_and_a_failing_one_fails_the_jobs() {
+fn an_initializer_runs_in_each_worker_and_a_failing_one_breaks_the_pool() {
     let executor = ProcessPoolExecutor::builder().max_workers(1).initializer("noop", vec![]).build().unwrap();
     assert_eq!(block_on(executor.submit(job!(blocks(2))).unwrap()), Ok(4));
 
@@ -149,8 +149,13 @@ fn an_initializer_runs_in_each_worker_and_a_failing_one_fails_the_jobs() {
         .initializer("panics", vec![Value::from("no database")])
         .build()
         .unwrap();
-    let error = block_on(broken.submit(job!(blocks(2))).unwrap()).unwrap_err().to_string();
-    assert!(error.contains("no worker could be started (its initializer panics(\"no database\") failed: no database)"), "{error}");
+    let error = block_on(broken.submit(job!(blocks(2))).unwrap()).unwrap_err();
+    assert_eq!(error.python_name(), "BrokenProcessPool");
+    assert!(error.to_string().ends_with("its initializer panics(\"no database\") failed: no database"), "{error}");
+    // As Python's BrokenProcessPool: the pool takes no more jobs.
+    let refused = broken.submit(job!(blocks(3))).unwrap_err();
+    assert_eq!(refused.python_name(), "BrokenProcessPool");
+    assert!(refused.to_string().starts_with("the process pool is broken"), "{refused}");
 }
 
 #[test]

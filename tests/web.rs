@@ -178,7 +178,7 @@ async fn a_worker_that_traps_fails_its_job_and_is_replaced() {
     // Not a panic: a trap ends the Web Worker itself.
     let trapped = executor.submit(|| -> u64 { core::arch::wasm32::unreachable() }).unwrap();
     match trapped.await {
-        Err(JobError::WorkerDied { job, worker, reason }) => {
+        Err(JobError::WorkerDied { job, worker, reason, .. }) => {
             assert_eq!(job, "<closure>()");
             assert!(worker.starts_with("trap_"), "{worker}");
             assert!(reason.contains("unreachable"), "{reason}");

@@ -59,7 +59,7 @@ async fn a_worker_that_traps_fails_its_job_and_is_replaced() {
     let executor = pool(2);
     let trapped = executor.submit(registry::call("traps", vec![])).unwrap();
     match trapped.await {
-        Err(JobError::WorkerDied { job, worker, reason }) => {
+        Err(JobError::WorkerDied { job, worker, reason, .. }) => {
             assert_eq!(job, "traps()");
             assert!(worker.parse::<u32>().is_ok(), "{worker}");
             assert!(reason.contains("unreachable"), "{reason}");

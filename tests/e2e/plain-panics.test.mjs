@@ -72,7 +72,7 @@ for (const browser of ['chromium', 'firefox']) {
     });
 
     test('an initializer that panics fails the jobs with its message', () => {
-      assert.match(out.initializerError, /no worker could be started \(its initializer panics\("no database"\) failed: no database\)$/);
+      assert.match(out.initializerError, /process pool is broken, not usable anymore: .*its initializer panics\("no database"\) failed: no database$/);
     });
 
     test('its worker ends; a replacement brings the pool back to full size', () => {
