@@ -16,8 +16,13 @@ use crate::time::{Sleep, sleep};
 /// The index of each job's first place in `futures`: Python's combinators take a *set*
 /// of futures, so a job given twice is waited on, and given back, once.
 fn unique<T: Send + 'static>(futures: &[JobFuture<T>]) -> Vec<usize> {
-    let mut seen = std::collections::HashSet::with_capacity(futures.len());
-    (0..futures.len()).filter(|&i| seen.insert(futures[i].id())).collect()
+    // Sorted rather than hashed: a hash set's random keys cost every page's wasm.
+    let mut by_id: Vec<(u64, usize)> = futures.iter().enumerate().map(|(i, f)| (f.id(), i)).collect();
+    by_id.sort_unstable();
+    by_id.dedup_by_key(|&mut (id, _)| id);
+    let mut indexes: Vec<usize> = by_id.into_iter().map(|(_, i)| i).collect();
+    indexes.sort_unstable();
+    indexes
 }
 
 /// Follows many jobs for one task, so that a wake-up costs only the jobs that changed:

@@ -3,6 +3,7 @@
 //! conveniences (`submit(name, ...args)`).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -14,14 +15,14 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+use crate::combinators::{CompletionOrder, MapResults, WaitError, gathered};
 use crate::default_executor::submit_default;
-use crate::job::{JobError, JobFuture};
+use crate::job::{ByName, JobError, JobFuture};
+use crate::thread_pool::ExecutorError;
 use crate::sync::SpinLock;
 use crate::budget::Budget;
 use crate::runs::{Kind, Params, Run};
-use crate::{
-    ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, log, oneshot, platform, record, registry, scenarios, scope, trace,
-};
+use crate::{ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, log, oneshot, platform, record, registry, scenarios, scope, trace};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -29,35 +30,39 @@ fn start() {
     platform::remember_base_url();
 }
 
-/// The resolve and reject of a JS job's Promise, until it settles.
-type Settle = Option<(Function, Function)>;
+/// A JS job as the binding keeps it: its Promise's resolve and reject until it settles,
+/// and the done callbacks JavaScript added that have not yet been called.
+struct Entry {
+    id: u64,
+    job: JobFuture<Value>,
+    settle: Option<(Function, Function)>,
+    callbacks: Vec<Function>,
+}
 
 thread_local! {
     /// Jobs handed to JavaScript, so that `wait` and friends can find the Rust job
-    /// behind a JS `Job` object, each with its Promise's resolve and reject until it
-    /// settles. Settled entries go with `clearRecords()`.
+    /// behind a JS `Job` object. Settled entries go with `clearRecords()`.
     static JOBS: RefCell<JsJobs> = const { RefCell::new(JsJobs(Vec::new())) };
 }
 
 /// The JS jobs, sorted by id. Ids grow as jobs are made, so a new one almost always
 /// goes at the end; a lookup is a binary search.
-struct JsJobs(Vec<(u64, JobFuture<Value>, Settle)>);
+struct JsJobs(Vec<Entry>);
 
 impl JsJobs {
-    fn insert(&mut self, id: u64, job: JobFuture<Value>, settle: Settle) {
+    fn insert(&mut self, entry: Entry) {
         match self.0.last() {
-            Some(&(last, ..)) if last >= id => {
-                let at = self.0.partition_point(|&(i, ..)| i < id);
-                self.0.insert(at, (id, job, settle));
+            Some(last) if last.id >= entry.id => {
+                let at = self.0.partition_point(|e| e.id < entry.id);
+                self.0.insert(at, entry);
             }
-            _ => self.0.push((id, job, settle)),
+            _ => self.0.push(entry),
         }
     }
 
-    fn get_mut(&mut self, id: u64) -> Option<(&JobFuture<Value>, &mut Settle)> {
-        let at = self.0.binary_search_by_key(&id, |&(i, ..)| i).ok()?;
-        let (_, job, settle) = &mut self.0[at];
-        Some((job, settle))
+    fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
+        let at = self.0.binary_search_by_key(&id, |e| e.id).ok()?;
+        Some(&mut self.0[at])
     }
 }
 
@@ -81,21 +86,45 @@ fn parse_json(json: Option<String>) -> JsValue {
     json.and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }
 
-fn from_js(value: &JsValue, what: &str) -> Result<Value, JsError> {
+fn from_js(value: &JsValue, what: &str) -> Result<Value, JsValue> {
     if value.is_undefined() {
         return Ok(Value::Null);
     }
     let json = js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
-        .ok_or_else(|| JsError::new(&format!("{what} must be JSON-serialisable")))?;
-    serde_json::from_str(&json).map_err(|e| JsError::new(&format!("{what}: {e}")))
+        .ok_or_else(|| type_error(format!("{what} must be JSON-serialisable")))?;
+    serde_json::from_str(&json).map_err(|e| type_error(format!("{what}: {e}")))
+}
+
+/// A JavaScript `Error` whose `name` is the Python exception's class name, so that
+/// `catch (e) { if (e.name === 'TimeoutError') … }` works as `except TimeoutError`.
+fn py_error(name: &str, message: &str) -> JsValue {
+    let js = js_sys::Error::new(message);
+    js.set_name(name);
+    js.into()
 }
 
 fn job_error(error: &JobError) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name(if *error == JobError::Cancelled { "CancelledError" } else { "JobError" });
-    js.into()
+    py_error(error.python_name(), &error.to_string())
+}
+
+fn executor_error(error: &ExecutorError) -> JsValue {
+    py_error(error.python_name(), &error.to_string())
+}
+
+fn wait_error(error: &WaitError) -> JsValue {
+    py_error(error.python_name(), &error.to_string())
+}
+
+/// A wrong type of value (Python's `TypeError`).
+fn type_error(message: String) -> JsValue {
+    js_sys::TypeError::new(&message).into()
+}
+
+/// A value of the right type out of range (Python's `ValueError`).
+fn value_error(message: String) -> JsValue {
+    py_error("ValueError", &message)
 }
 
 /// `target[name](a, b)`, for Promise methods whose typed bindings want Rust closures.
@@ -157,18 +186,38 @@ fn start_dispatcher() {
     }));
 }
 
-/// Settles job `id`'s Promise if the job is done (a job also wakes when it starts).
+/// Settles job `id`'s Promise if the job is done (a job also wakes when it starts),
+/// then calls its done callbacks in the order they were added.
 fn settle_promise(id: u64) {
     let entry = JOBS.with(|jobs| match jobs.borrow_mut().get_mut(id) {
-        Some((job, settle)) if job.done() => settle.take().map(|(resolve, reject)| (job.share(), resolve, reject)),
+        Some(entry) if entry.job.done() && entry.settle.is_some() => {
+            Some((entry.job.share(), entry.settle.take(), std::mem::take(&mut entry.callbacks)))
+        }
         _ => None,
     });
-    let Some((job, resolve, reject)) = entry else { return };
-    let _ = match job.result() {
-        Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &to_js(&value)),
-        Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &job_error(&error)),
-        None => unreachable!("JavaScript jobs keep their results"),
-    };
+    let Some((job, settle, callbacks)) = entry else { return };
+    if let Some((resolve, reject)) = settle {
+        let _ = match job.result() {
+            Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &to_js(&value)),
+            Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &job_error(&error)),
+            None => unreachable!("JavaScript jobs keep their results"),
+        };
+    }
+    call_back(callbacks);
+}
+
+/// Calls done callbacks in order. As Python logs an exception a callback raises and
+/// goes on, a callback that throws is reported (`reportError`) and the rest still run.
+fn call_back(callbacks: Vec<Function>) {
+    for callback in callbacks {
+        if let Err(error) = callback.call0(&JsValue::UNDEFINED) {
+            let report: Option<Function> = Reflect::get(&js_sys::global(), &"reportError".into()).ok().and_then(|f| f.dyn_into().ok());
+            match report {
+                Some(report) => drop(report.call1(&JsValue::UNDEFINED, &error)),
+                None => platform::console_note(&format!("web-executors: exception calling a done callback: {}", platform::kind_of(&error))),
+            }
+        }
+    }
 }
 
 /// A JS job's outcome once it settles. JavaScript only ever reads a job's result (as
@@ -190,20 +239,17 @@ struct Options<'a> {
 }
 
 impl<'a> Options<'a> {
-    fn read(value: &JsValue, owner: &'a str, known: &[&str]) -> Result<Self, JsError> {
+    fn read(value: &JsValue, owner: &'a str, known: &[&str]) -> Result<Self, JsValue> {
         if value.is_undefined() || value.is_null() {
             return Ok(Self { value: js_sys::Object::new().into(), owner });
         }
         if !value.is_object() {
-            return Err(JsError::new(&format!("{owner}: options must be an object like {{ {}: … }}", known[0])));
+            return Err(type_error(format!("{owner}: options must be an object like {{ {}: … }}", known[0])));
         }
         for key in js_sys::Object::keys::<JsValue>(value.unchecked_ref()).iter() {
             let key = key.as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
-                return Err(JsError::new(&format!(
-                    "{owner}: unknown option {key:?}; the options are {}",
-                    known.join(", ")
-                )));
+                return Err(type_error(format!("{owner}: unknown option {key:?}; the options are {}", known.join(", "))));
             }
         }
         Ok(Self { value: value.clone(), owner })
@@ -222,14 +268,12 @@ impl<'a> Options<'a> {
     }
 
     /// A whole number ≥ 1; `rule` is the message for numbers below 1.
-    fn count(&self, key: &str, rule: &str) -> Result<Option<usize>, JsError> {
+    fn count(&self, key: &str, rule: &str) -> Result<Option<usize>, JsValue> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= u32::MAX as f64 => Ok(Some(n as usize)),
-            Some(n) if n.fract() == 0.0 && n < 1.0 => {
-                Err(JsError::new(&format!("{}: {rule} (got {key}: {n})", self.owner)))
-            }
-            _ => Err(JsError::new(&format!(
+            Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}: {rule} (got {key}: {n})", self.owner))),
+            _ => Err(type_error(format!(
                 "{}: {key} must be a whole number greater than 0 (got {})",
                 self.owner,
                 Self::shown(&value)
@@ -238,43 +282,49 @@ impl<'a> Options<'a> {
     }
 
     /// A whole number ≥ 0.
-    fn amount(&self, key: &str) -> Result<Option<u64>, JsError> {
+    fn amount(&self, key: &str) -> Result<Option<u64>, JsValue> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
             Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u64)),
-            _ => Err(JsError::new(&format!("{}: {key} must be a whole number, 0 or more (got {})", self.owner, Self::shown(&value)))),
+            _ => Err(type_error(format!("{}: {key} must be a whole number, 0 or more (got {})", self.owner, Self::shown(&value)))),
         }
     }
 
-    fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+    fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_string() {
             Some(s) if !s.is_empty() => Ok(Some(s)),
-            _ => Err(JsError::new(&format!("{}: {key} must be a non-empty string (got {})", self.owner, Self::shown(&value)))),
+            _ => Err(type_error(format!("{}: {key} must be a non-empty string (got {})", self.owner, Self::shown(&value)))),
         }
     }
 
-    fn flag(&self, key: &str, default: bool) -> Result<bool, JsError> {
+    fn flag(&self, key: &str, default: bool) -> Result<bool, JsValue> {
         let Some(value) = self.get(key) else { return Ok(default) };
-        value.as_bool().ok_or_else(|| {
-            JsError::new(&format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value)))
-        })
+        value
+            .as_bool()
+            .ok_or_else(|| type_error(format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value))))
     }
 
-    /// Seconds, as Python's `timeout`: a number ≥ 0, or absent for no limit.
-    fn seconds(&self, key: &str) -> Result<Option<Duration>, JsError> {
+    /// Seconds, as Python's `timeout`: a number ≥ 0, or absent (or null) for no limit.
+    /// A timeout beyond what the platform's timers count (24.8 days) never fires.
+    fn seconds(&self, key: &str) -> Result<Option<Duration>, JsValue> {
+        const NEVER_S: f64 = 2_147_483.647;
         let Some(value) = self.get(key) else { return Ok(None) };
         if value.is_null() {
             return Ok(None);
         }
+        let message = || format!("{}: {key} must be a number of seconds, 0 or more (got {})", self.owner, Self::shown(&value));
         match value.as_f64() {
-            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(JsError::new(&format!(
-                "{}: {key} must be a number of seconds, 0 or more (got {})",
-                self.owner,
-                Self::shown(&value)
-            ))),
+            Some(s) if s >= NEVER_S => Ok(None),
+            Some(s) if s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+            Some(_) => Err(value_error(message())),
+            None => Err(type_error(message())),
         }
+    }
+
+    /// The `timeout` option alone, of a call that takes only it.
+    fn timeout_of(value: &JsValue, owner: &str) -> Result<Option<Duration>, JsValue> {
+        Options::read(value, owner, &["timeout"])?.seconds("timeout")
     }
 }
 
@@ -298,7 +348,7 @@ impl Job {
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
-        JOBS.with(|jobs| jobs.borrow_mut().insert(id, future.share(), Some((resolve, reject))));
+        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new() }));
         start_dispatcher();
         let waker = Waker::from(Arc::new(JobWaker(id)));
         if future.poll_done(&Context::from_waker(&waker)).is_ready() {
@@ -307,10 +357,10 @@ impl Job {
         Job { future, promise }
     }
 
-    fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsError> {
+    fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsValue> {
         let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64());
-        id.and_then(|id| JOBS.with(|jobs| jobs.borrow_mut().get_mut(id as u64).map(|(job, _)| job.share())))
-            .ok_or_else(|| JsError::new("expected Job objects, as submit() returns them"))
+        id.and_then(|id| JOBS.with(|jobs| jobs.borrow_mut().get_mut(id as u64).map(|entry| entry.job.share())))
+            .ok_or_else(|| type_error("expected Job objects, as submit() returns them".into()))
     }
 }
 
@@ -368,6 +418,46 @@ impl Job {
         to_js(&self.future.record())
     }
 
+    /// `addDoneCallback`'s work (www/web-executors.js passes the job to `callback`):
+    /// `callback()` once the job is done, after its Promise settles; at once if it is
+    /// done already. Callbacks run once each, in the order added.
+    #[wasm_bindgen(js_name = onDone)]
+    pub fn on_done(&self, callback: Function) {
+        let done = self.future.done();
+        let due = JOBS.with(|jobs| match jobs.borrow_mut().get_mut(self.future.id()) {
+            Some(entry) => {
+                entry.callbacks.push(callback.clone());
+                // Done already: this one and any added before it, now and in order.
+                if done { std::mem::take(&mut entry.callbacks) } else { Vec::new() }
+            }
+            None => vec![callback],
+        });
+        call_back(due);
+    }
+
+    /// Python's `result(timeout)`: resolves to the result once the job is done, or
+    /// rejects with its error, or with `TimeoutError` if `{ timeout }` seconds pass
+    /// first (the job goes on).
+    pub fn result(&self, options: JsValue) -> Result<Promise, JsValue> {
+        let timeout = Options::timeout_of(&options, "result")?;
+        let job = self.future.share();
+        Ok(promise(async move { job.result_within(timeout).await.map(|v| to_js(&v)).map_err(|e| job_error(&e)) }))
+    }
+
+    /// Python's `exception(timeout)`: resolves to the job's error once it is done, or
+    /// to null if it returned a value; rejects with `CancelledError` if it was
+    /// cancelled, `TimeoutError` if `{ timeout }` seconds pass first.
+    pub fn exception(&self, options: JsValue) -> Result<Promise, JsValue> {
+        let timeout = Options::timeout_of(&options, "exception")?;
+        let job = self.future.share();
+        Ok(promise(async move {
+            match job.exception(timeout).await {
+                Ok(error) => Ok(error.map_or(JsValue::NULL, |e| job_error(&e))),
+                Err(error) => Err(job_error(&error)),
+            }
+        }))
+    }
+
     /// Resolves when a worker takes the job.
     pub fn started(&self) -> Promise {
         let watched = self.future.share();
@@ -396,10 +486,11 @@ impl Executor {
     /// (options `maxWorkers`, `maxTasksPerChild`, `initializer`, `initargs`,
     /// `jobTimeout` in seconds).
     #[wasm_bindgen(constructor)]
-    pub fn new(kind: &str, options: JsValue) -> Result<Executor, JsError> {
+    pub fn new(kind: &str, options: JsValue) -> Result<Executor, JsValue> {
         let pool = match kind {
             "threads" => {
-                let options = Options::read(&options, "ThreadPoolExecutor", &["maxWorkers", "threadNamePrefix"])?;
+                let owner = "ThreadPoolExecutor";
+                let options = Options::read(&options, owner, &["maxWorkers", "threadNamePrefix", "initializer", "initargs"])?;
                 let mut builder = ThreadPoolExecutor::builder();
                 if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
                     builder = builder.max_workers(n);
@@ -407,7 +498,11 @@ impl Executor {
                 if let Some(prefix) = options.string("threadNamePrefix")? {
                     builder = builder.thread_name_prefix(prefix);
                 }
-                Pool::Threads(builder.build().map_err(|e| JsError::new(&format!("ThreadPoolExecutor: {e}")))?)
+                if let Some(init) = initializer(&options)? {
+                    let label = crate::job::call_label(&init.name, &init.args);
+                    builder = builder.initializer(label, move || registry::run(&init.name, init.args.clone()).map(drop));
+                }
+                Pool::Threads(builder.build().map_err(|e| py_error(e.python_name(), &format!("{owner}: {e}")))?)
             }
             "processes" => {
                 let owner = "ProcessPoolExecutor";
@@ -420,55 +515,54 @@ impl Executor {
                 if let Some(n) = options.count("maxTasksPerChild", "max_tasks_per_child must be >= 1")? {
                     builder = builder.max_tasks_per_child(n);
                 }
-                if let Some(name) = options.string("initializer")? {
-                    let args = match options.get("initargs") {
-                        Some(args) if args.is_array() => Array::from(&args).iter().map(|a| from_js(&a, "initargs")).collect::<Result<_, _>>()?,
-                        Some(other) => return Err(JsError::new(&format!("{owner}: initargs must be an array (got {})", Options::shown(&other)))),
-                        None => Vec::new(),
-                    };
-                    builder = builder.initializer(&name, args);
+                if let Some(init) = initializer(&options)? {
+                    builder = builder.initializer(&init.name, init.args);
                 }
                 if let Some(timeout) = options.seconds("jobTimeout")? {
                     builder = builder.job_timeout(timeout);
                 }
-                Pool::Processes(builder.build().map_err(|e| JsError::new(&format!("{owner}: {e}")))?)
+                Pool::Processes(builder.build().map_err(|e| py_error(e.python_name(), &format!("{owner}: {e}")))?)
             }
-            other => return Err(JsError::new(&format!("Executor: no kind {other:?}; the kinds are threads, processes"))),
+            other => return Err(type_error(format!("Executor: no kind {other:?}; the kinds are threads, processes"))),
         };
         Ok(Executor { pool })
     }
 
     /// `submit(name, args)`: www/web-executors.js offers it as `submit(name, ...args)`.
     #[wasm_bindgen(js_name = submitJob)]
-    pub fn submit_job(&self, name: &str, args: Vec<JsValue>) -> Result<Job, JsError> {
+    pub fn submit_job(&self, name: &str, args: Vec<JsValue>) -> Result<Job, JsValue> {
         let call = registry_call(name, &args)?;
         let future = match &self.pool {
             Pool::Threads(pool) => pool.submit(call),
             Pool::Processes(pool) => pool.submit(call),
         };
-        Ok(Job::new(future.map_err(|e| JsError::new(&e.to_string()))?))
+        Ok(Job::new(future.map_err(|e| executor_error(&e))?))
     }
 
-    /// `map(name, items, { chunksize })`: one job per item, the item its argument;
-    /// resolves to the results in the order of `items`, or rejects with the first error
-    /// in that order. On processes, every `chunksize` jobs travel in one message.
-    pub fn map(&self, name: &str, items: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
-        let options = Options::read(&options, "map", &["chunksize"])?;
+    /// `map(name, items, { chunksize, timeout })`'s jobs, one per item, the item its
+    /// argument, as a [`MapJobs`] that gives their results in the order of `items`
+    /// (www/web-executors.js makes it async-iterable and awaitable). On processes,
+    /// every `chunksize` jobs travel in one message.
+    #[wasm_bindgen(js_name = mapJobs)]
+    pub fn map_jobs(&self, name: &str, items: Vec<JsValue>, options: JsValue) -> Result<MapJobs, JsValue> {
+        let options = Options::read(&options, "map", &["chunksize", "timeout"])?;
         let chunksize = options.count("chunksize", "chunksize must be >= 1")?.unwrap_or(1);
+        let timeout = options.seconds("timeout")?;
         let calls = items.iter().map(|item| registry_call(name, std::slice::from_ref(item))).collect::<Result<Vec<_>, _>>()?;
-        let futures: Vec<JobFuture<Value>> = match &self.pool {
-            Pool::Threads(pool) => calls.into_iter().map(|call| pool.submit(call)).collect::<Result<_, _>>(),
-            Pool::Processes(pool) => pool.map(|call| call, calls, chunksize).map(|results| results.into_futures()),
+        let results = match &self.pool {
+            Pool::Threads(pool) => calls
+                .into_iter()
+                .map(|call| pool.submit(call))
+                .collect::<Result<_, _>>()
+                .map(crate::combinators::MapResults::new),
+            Pool::Processes(pool) => pool.map(|call| call, calls, chunksize),
         }
-        .map_err(|e| JsError::new(&e.to_string()))?;
-        let futures: Vec<JobFuture<Value>> = futures.iter().map(JobFuture::share).collect();
-        Ok(promise(async move {
-            let results = Array::new();
-            for future in &futures {
-                results.push(&outcome(future).await?);
-            }
-            Ok(results.into())
-        }))
+        .map_err(|e| executor_error(&e))?;
+        let results = match timeout {
+            Some(timeout) => results.timeout(timeout),
+            None => results,
+        };
+        Ok(MapJobs(AssertUnwindSafe(Rc::new(RefCell::new(results)))))
     }
 
     /// This executor's job records, in submission order.
@@ -481,7 +575,7 @@ impl Executor {
 
     /// `shutdown({ wait = true, cancelFutures = false })`: resolves once every worker
     /// has exited (at once if `wait` is false).
-    pub fn shutdown(&self, options: JsValue) -> Result<Promise, JsError> {
+    pub fn shutdown(&self, options: JsValue) -> Result<Promise, JsValue> {
         let options = Options::read(&options, "shutdown", &["wait", "cancelFutures"])?;
         let (wait, cancel) = (options.flag("wait", true)?, options.flag("cancelFutures", false)?);
         let done: std::pin::Pin<Box<dyn Future<Output = ()>>> = match &self.pool {
@@ -497,10 +591,10 @@ impl Executor {
     /// Terminates process worker `pid`, as the system's `kill`: its job fails, the rest
     /// of its work goes to other workers. For fault drills.
     #[wasm_bindgen(js_name = killWorker)]
-    pub fn kill_worker(&self, pid: u32) -> Result<bool, JsError> {
+    pub fn kill_worker(&self, pid: u32) -> Result<bool, JsValue> {
         match &self.pool {
             Pool::Processes(pool) => Ok(pool.kill_worker(pid)),
-            Pool::Threads(_) => Err(JsError::new("killWorker: only process workers can be killed; threads share the page")),
+            Pool::Threads(_) => Err(type_error("killWorker: only process workers can be killed; threads share the page".into())),
         }
     }
 
@@ -538,39 +632,60 @@ impl Executor {
     }
 }
 
-fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsError> {
+/// `initializer` and `initargs`, as a call of a registered job.
+fn initializer(options: &Options) -> Result<Option<ByName>, JsValue> {
+    let Some(name) = options.string("initializer")? else {
+        return match options.get("initargs") {
+            Some(_) => Err(type_error(format!("{}: initargs needs an initializer", options.owner))),
+            None => Ok(None),
+        };
+    };
+    let args = match options.get("initargs") {
+        Some(args) if args.is_array() => Array::from(&args).iter().map(|a| from_js(&a, "initargs")).collect::<Result<_, _>>()?,
+        Some(other) => return Err(type_error(format!("{}: initargs must be an array (got {})", options.owner, Options::shown(&other)))),
+        None => Vec::new(),
+    };
+    Ok(Some(ByName { name, args }))
+}
+
+fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsValue> {
     let args = args.iter().map(|a| from_js(a, &format!("the arguments of {name}"))).collect::<Result<_, _>>()?;
     Ok(registry::call(name, args))
 }
 
 /// `toThread(name, args)` and `runInExecutor(null, …)`: a job on the default executor.
 #[wasm_bindgen(js_name = submitDefault)]
-pub fn submit_default_job(name: &str, args: Vec<JsValue>) -> Result<Job, JsError> {
+pub fn submit_default_job(name: &str, args: Vec<JsValue>) -> Result<Job, JsValue> {
     Ok(Job::new(submit_default(registry_call(name, &args)?)))
 }
 
-/// Python's `wait(jobs, timeout, return_when)`: resolves to `{ done, notDone }`.
-/// Options: `returnWhen` (`FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`, the
-/// default) and `timeout` in seconds, as in Python.
+/// The Rust jobs behind JS `Job` objects.
+fn lookup_all(jobs: &[JsValue]) -> Result<Vec<JobFuture<Value>>, JsValue> {
+    jobs.iter().map(Job::lookup).collect()
+}
+
+/// Python's `wait(jobs, timeout, return_when)`: resolves to `{ done, notDone }`, each
+/// job in one of them once. Options: `returnWhen` (`FIRST_COMPLETED`,
+/// `FIRST_EXCEPTION`, `ALL_COMPLETED`, the default) and `timeout` in seconds.
 #[wasm_bindgen]
-pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsValue> {
     let options = Options::read(&options, "wait", &["returnWhen", "timeout"])?;
-    let return_when = match options.get("returnWhen").and_then(|v| v.as_string()).as_deref() {
-        None if options.get("returnWhen").is_none() => ReturnWhen::AllCompleted,
-        Some("ALL_COMPLETED") => ReturnWhen::AllCompleted,
-        Some("FIRST_COMPLETED") => ReturnWhen::FirstCompleted,
-        Some("FIRST_EXCEPTION") => ReturnWhen::FirstException,
-        _ => {
-            return Err(JsError::new(&format!(
+    let return_when = match options.get("returnWhen").map(|v| v.as_string()) {
+        None => ReturnWhen::AllCompleted,
+        Some(Some(text)) if text == "ALL_COMPLETED" => ReturnWhen::AllCompleted,
+        Some(Some(text)) if text == "FIRST_COMPLETED" => ReturnWhen::FirstCompleted,
+        Some(Some(text)) if text == "FIRST_EXCEPTION" => ReturnWhen::FirstException,
+        Some(_) => {
+            return Err(value_error(format!(
                 "wait: returnWhen must be 'FIRST_COMPLETED', 'FIRST_EXCEPTION' or 'ALL_COMPLETED' (got {})",
                 Options::shown(&options.get("returnWhen").unwrap_or(JsValue::UNDEFINED))
             )));
         }
     };
     let timeout = options.seconds("timeout")?;
-    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
+    let futures = lookup_all(&jobs)?;
     Ok(promise(async move {
-        let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| JsError::new(&e.to_string()))?;
+        let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| wait_error(&e))?;
         let pick = |set: &[&JobFuture<Value>]| -> Array {
             set.iter().filter_map(|f| futures.iter().position(|g| g.id() == f.id())).map(|i| jobs[i].clone()).collect()
         };
@@ -581,42 +696,90 @@ pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
     }))
 }
 
-/// Python's `as_completed(jobs, timeout)`: resolves to the jobs in the order they
-/// settled; rejects with Python's `N (of M) futures unfinished` on timeout.
-#[wasm_bindgen(js_name = asCompleted)]
-pub fn as_completed_jobs(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
-    let options = Options::read(&options, "asCompleted", &["timeout"])?;
-    let timeout = options.seconds("timeout")?;
-    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
-    Ok(promise(async move {
-        let order = Array::new();
-        let mut completed = as_completed(&futures, timeout);
-        while let Some(next) = completed.next().await {
-            let future = next.map_err(|e| JsError::new(&e.to_string()))?;
-            let i = futures.iter().position(|f| f.id() == future.id()).expect("one of ours");
-            order.push(&jobs[i]);
-        }
-        Ok(order.into())
-    }))
+/// Python's `as_completed(jobs, timeout)`, one job at a time: www/web-executors.js
+/// makes it an async iterator of the jobs in the order they complete (each once) and
+/// an awaitable of all of them. The timeout counts from this call.
+#[wasm_bindgen]
+pub struct AsCompletedJobs {
+    futures: Rc<Vec<JobFuture<Value>>>,
+    // A panic cannot leave it half-changed for JavaScript to see: see `promise`.
+    order: AssertUnwindSafe<Rc<RefCell<CompletionOrder>>>,
 }
 
-/// asyncio's `gather(*jobs, return_exceptions)`: the results in argument order.
 #[wasm_bindgen]
-pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsError> {
+impl AsCompletedJobs {
+    #[wasm_bindgen(constructor)]
+    pub fn new(jobs: Vec<JsValue>, options: JsValue) -> Result<AsCompletedJobs, JsValue> {
+        let timeout = Options::timeout_of(&options, "asCompleted")?;
+        let futures = lookup_all(&jobs)?;
+        let order = CompletionOrder::new(&futures, timeout);
+        Ok(AsCompletedJobs { futures: Rc::new(futures), order: AssertUnwindSafe(Rc::new(RefCell::new(order))) })
+    }
+
+    /// Resolves to the index (in the jobs given) of the next job to complete, or to
+    /// `undefined` after the last; rejects with `TimeoutError` (Python's
+    /// `N (of M) futures unfinished`) when the timeout passes first.
+    pub fn next(&self) -> Promise {
+        let (futures, order) = (self.futures.clone(), self.order.0.clone());
+        promise(async move {
+            let next = std::future::poll_fn(|cx| order.borrow_mut().poll_next(&futures, cx)).await;
+            match next {
+                Some(Ok(i)) => Ok(JsValue::from(i as u32)),
+                Some(Err(error)) => Err(wait_error(&error)),
+                None => Ok(JsValue::UNDEFINED),
+            }
+        })
+    }
+}
+
+/// `executor.map`'s results in input order, one at a time: www/web-executors.js makes
+/// it an async iterator and an awaitable of the array.
+#[wasm_bindgen]
+pub struct MapJobs(AssertUnwindSafe<Rc<RefCell<MapResults<Value>>>>);
+
+#[wasm_bindgen]
+impl MapJobs {
+    /// Resolves to `{ value }` for the next result in input order, or to `undefined`
+    /// after the last; rejects with the job's error, or `TimeoutError` when map's
+    /// timeout passes first (the jobs after it are then cancelled).
+    pub fn next(&self) -> Promise {
+        let results = self.0.0.clone();
+        promise(async move {
+            // One `next` at a time: the iterator awaits each before asking again.
+            let mut results = results.try_borrow_mut().map_err(|_| type_error("map: next() called again before the last one resolved".into()))?;
+            match results.next_settled().await {
+                None => Ok(JsValue::UNDEFINED),
+                Some(Err(error)) => Err(job_error(&error)),
+                Some(Ok(job)) => {
+                    let value = outcome(&job).await?;
+                    let item = js_sys::Object::new();
+                    Reflect::set(&item, &"value".into(), &value)?;
+                    Ok(item.into())
+                }
+            }
+        })
+    }
+
+    /// Cancels the jobs whose results were not taken: the iterator's `return()`, as
+    /// Python's map iterator closed early.
+    #[wasm_bindgen(js_name = cancelRest)]
+    pub fn cancel_rest(&self) {
+        if let Ok(mut results) = self.0.0.try_borrow_mut() {
+            results.cancel_rest();
+        }
+    }
+}
+
+/// asyncio's `gather(*jobs, return_exceptions)`: the results in argument order. Without
+/// `returnExceptions`, rejects as soon as a job fails or is cancelled.
+#[wasm_bindgen]
+pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsValue> {
     let options = Options::read(&options, "gather", &["returnExceptions"])?;
     let return_exceptions = options.flag("returnExceptions", false)?;
-    let futures = jobs.iter().map(Job::lookup).collect::<Result<Vec<_>, _>>()?;
+    let futures = lookup_all(&jobs)?;
     Ok(promise(async move {
-        if futures.is_empty() {
-            return Ok(Array::new().into());
-        }
-        // All of them, or (without returnExceptions) the first to fail.
-        let until = if return_exceptions { ReturnWhen::AllCompleted } else { ReturnWhen::FirstException };
-        let waited = crate::wait(&futures, until, None).await.map_err(|e| JsError::new(&e.to_string()))?;
-        if let Some(failed) = waited.done.iter().find(|f| f.failed() || f.cancelled()) {
-            if !return_exceptions {
-                return Err(outcome(failed).await.unwrap_err());
-            }
+        if let Some(failed) = gathered(&futures, return_exceptions).await {
+            return Err(outcome(&futures[failed]).await.unwrap_err());
         }
         let results = Array::new();
         for future in &futures {
@@ -653,7 +816,7 @@ pub fn clear_records() {
     // memory of a burst goes back too.
     JOBS.with(|jobs| {
         let mut jobs = jobs.borrow_mut();
-        jobs.0.retain(|(_, job, settle)| !job.done() || settle.is_some());
+        jobs.0.retain(|entry| !entry.job.done() || entry.settle.is_some());
         jobs.0.shrink_to_fit();
     });
 }
@@ -683,10 +846,10 @@ pub fn new_run() -> u32 {
 }
 
 /// Reads `runScenario`'s options into a run of `name`.
-fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsError> {
+fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsValue> {
     let known = ["executor", "maxWorkers", "jobs", "blockMs", "n", "gets", "url", "cpuJobs", "run"];
     let options = Options::read(options, "runScenario", &known)?;
-    let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(|e| JsError::new(&format!("runScenario: {e}")))?;
+    let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(|e| value_error(format!("runScenario: {e}")))?;
     let params = Params {
         kind,
         max_workers: options.count("maxWorkers", "max_workers must be greater than 0")?,
@@ -697,14 +860,14 @@ fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsError> {
         url: options.string("url")?,
         cpu_jobs: options.amount("cpuJobs")?,
     };
-    let run = Run::new(name, params).map_err(|e| JsError::new(&format!("runScenario: {e}")))?;
+    let run = Run::new(name, params).map_err(|e| value_error(format!("runScenario: {e}")))?;
     Ok((run, options.count("run", "run must be a number from newRun()")?.unwrap_or(0) as u32))
 }
 
 /// What a run of `name` with `options` would be, without running it: `workers`, the
 /// most workers it has alive at once, the `executor` kind and every parameter's value. Throws what `runScenario` would.
 #[wasm_bindgen(js_name = planRun)]
-pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsError> {
+pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsValue> {
     let (run, _) = plan(name, &options)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -743,7 +906,7 @@ thread_local! {
 /// `run` (from `newRun()`) its records and log lines are that run's, and `stopRun` can
 /// stop it.
 #[wasm_bindgen(js_name = runScenario)]
-pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsError> {
+pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsValue> {
     let (run, id) = plan(&name, &options)?;
     let (stop, stopped) = oneshot::channel();
     if id != 0 {
@@ -821,7 +984,7 @@ pub fn run_trace(run: u32) -> JsValue {
 /// as part of run `run`: the page freezes meanwhile, which is the point. Returns each
 /// job's result or error message.
 #[wasm_bindgen(js_name = runOnMainThread)]
-pub fn run_on_main_thread(name: &str, options: JsValue) -> Result<JsValue, JsError> {
+pub fn run_on_main_thread(name: &str, options: JsValue) -> Result<JsValue, JsValue> {
     let (run, id) = plan(name, &options)?;
     let _in = scope::enter(id);
     let results = scenarios::on_main_thread(run.calls());

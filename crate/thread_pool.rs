@@ -104,7 +104,7 @@ static EXECUTOR_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Python's `initializer` with its `initargs`: run once by each worker as it starts;
 /// `Err(message)` (or a panic) breaks the pool.
-pub type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+pub type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync + std::panic::RefUnwindSafe>;
 
 /// Configures a [`ThreadPoolExecutor`], like the Python constructor's arguments.
 #[derive(Clone, Default)]
@@ -141,7 +141,7 @@ impl Builder {
     /// before any job. If it fails (an `Err` or a panic), the pool is broken, as in
     /// Python: queued jobs fail and later submits are refused, both as
     /// `BrokenThreadPool`. `label` names it in those errors: `init_db("x")`.
-    pub fn initializer(mut self, label: impl Into<String>, init: impl Fn() -> Result<(), String> + Send + Sync + 'static) -> Self {
+    pub fn initializer(mut self, label: impl Into<String>, init: impl Fn() -> Result<(), String> + Send + Sync + std::panic::RefUnwindSafe + 'static) -> Self {
         self.initializer = Some((label.into(), Arc::new(init)));
         self
     }

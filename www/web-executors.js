@@ -49,15 +49,62 @@ async function start({ workers = navigator.hardwareConcurrency || 2, threads = t
   return api(wx, { build, threadsAvailable: !why, whyNoThreads: why });
 }
 
+/**
+ * An async iterator over `source.next()` (which resolves to `undefined` after the last
+ * item), that is also awaitable for all its items as an array. `item(raw)` maps what
+ * `next()` resolved to; `close()` runs if the loop is left early.
+ */
+function iterable(source, item, close) {
+  const iterator = {
+    async next() {
+      const raw = await source.next();
+      return raw === undefined ? { done: true, value: undefined } : { done: false, value: item(raw) };
+    },
+    async return() {
+      close?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    then(onFulfilled, onRejected) {
+      const all = (async () => {
+        const items = [];
+        for await (const value of iterator) items.push(value);
+        return items;
+      })();
+      return all.then(onFulfilled, onRejected);
+    },
+  };
+  return iterator;
+}
+
 function api(wx, about) {
+  /** Python's `add_done_callback(fn)`: `fn(job)` once the job is done (at once if it is). */
+  wx.Job.prototype.addDoneCallback = function addDoneCallback(fn) {
+    if (typeof fn !== 'function') throw new TypeError(`addDoneCallback: expected a function (got ${typeof fn})`);
+    this.onDone(() => fn(this));
+  };
+  const executorApi = {
+    /** `submit(name, ...args)`: a registered job; await it for the result. */
+    submit(name, ...args) {
+      return this.submitJob(name, args);
+    },
+    /**
+     * Python's `executor.map(fn, items, timeout, chunksize)`: one job per item. Iterate
+     * with `for await` for the results in input order, each as soon as it and those
+     * before it are done (an error at item k is thrown when the loop reaches k), or
+     * await it for the array.
+     */
+    map(name, items, options) {
+      const results = this.mapJobs(name, [...items], options);
+      return iterable(results, (raw) => raw.value, () => results.cancelRest());
+    },
+  };
   /** Python's `ThreadPoolExecutor`: `new ThreadPoolExecutor({ maxWorkers: 3 })`. */
   class ThreadPoolExecutor extends wx.Executor {
     constructor(options) {
       super('threads', options);
-    }
-    /** `submit(name, ...args)`: a registered job; await it for the result. */
-    submit(name, ...args) {
-      return this.submitJob(name, args);
     }
   }
   /** Python's `ProcessPoolExecutor`: workers with no shared memory, on any page. */
@@ -65,10 +112,19 @@ function api(wx, about) {
     constructor(options) {
       super('processes', options);
     }
-    submit(name, ...args) {
-      return this.submitJob(name, args);
-    }
   }
+  for (const Pool of [ThreadPoolExecutor, ProcessPoolExecutor]) {
+    Object.defineProperties(Pool.prototype, Object.getOwnPropertyDescriptors(executorApi));
+  }
+  /**
+   * Python's `as_completed(jobs, timeout)`: `for await (const job of asCompleted(jobs))`
+   * gives each job once, as it completes; or await it for all of them in that order.
+   * A timeout throws `TimeoutError` after the jobs that completed in time.
+   */
+  const asCompleted = (jobs, options) => {
+    const given = [...jobs];
+    return iterable(new wx.AsCompletedJobs(given, options), (i) => given[i]);
+  };
   return {
     ...about,
     ThreadPoolExecutor,
@@ -79,7 +135,7 @@ function api(wx, about) {
     /** Python's `asyncio.to_thread(fn, *args)`, on the default executor. */
     toThread: (name, ...args) => wx.submitDefault(name, args),
     wait: wx.wait,
-    asCompleted: wx.asCompleted,
+    asCompleted,
     gather: wx.gather,
     records: wx.records,
     logLines: wx.logLines,
