@@ -99,6 +99,21 @@ pub fn http_get(url: &str) -> Result<Fetched, String> {
 /// A job that does nothing: for measuring the executor itself.
 pub fn noop() {}
 
+thread_local! {
+    /// A value the worker keeps for its later jobs: what an initializer sets up.
+    static WORKER_VALUE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Stores `value` in the worker that runs it (an initializer, as Python's `init(x)`).
+pub fn set_worker_value(value: String) {
+    WORKER_VALUE.with(|v| *v.borrow_mut() = Some(value));
+}
+
+/// The value `set_worker_value` left in this worker, or None.
+pub fn worker_value() -> Option<String> {
+    WORKER_VALUE.with(|v| v.borrow().clone())
+}
+
 /// A job that panics with `message`: for showing what a failed job looks like.
 pub fn panics(message: String) {
     panic!("{message}")

@@ -208,6 +208,14 @@ enum Status {
     Exited,
 }
 
+/// Who ended a worker: itself (a trap, a panic, a failed start), or the pool (a job
+/// timeout, `kill_worker`). Only a worker that fails to start by itself breaks the pool.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cause {
+    Itself,
+    Pool,
+}
+
 /// What a state change leaves to do once the lock is released.
 enum Action {
     Spawn(usize, u32),
@@ -347,7 +355,7 @@ impl State {
                 proc.status = Status::Ready;
                 self.dispatch(limits)
             }
-            Ok(Event::Failed(reason)) | Err(reason) => self.died(k, reason, None, limits),
+            Ok(Event::Failed(reason)) | Err(reason) => self.died(k, Cause::Itself, reason, None, limits),
             Ok(Event::Started(id, at)) => self.began(k, id, at, limits),
             Ok(Event::Done(report)) => {
                 let next = report.next.map(|id| (id, report.finished));
@@ -374,7 +382,7 @@ impl State {
                 // the panic, as it would have had the panic unwound, and the worker is
                 // gone. Calls it had been sent but not begun go to other workers.
                 let mut actions: Vec<Action> = self.finished(k, report).into_iter().collect();
-                actions.extend(self.died(k, "ended by a panic".into(), None, limits));
+                actions.extend(self.died(k, Cause::Itself, "ended by a panic".into(), None, limits));
                 actions
             }
         }
@@ -408,9 +416,9 @@ impl State {
     /// so does every other job it had been sent: it may have begun them (its reports may
     /// be unread), and a job must not run twice. A worker that never got ready breaks
     /// the pool.
-    fn died(&mut self, k: usize, reason: String, begun_error: Option<JobError>, limits: &Limits) -> Vec<Action> {
+    fn died(&mut self, k: usize, cause: Cause, reason: String, begun_error: Option<JobError>, limits: &Limits) -> Vec<Action> {
         let proc = &mut self.workers[k];
-        let never_ready = proc.status == Status::Starting;
+        let never_ready = proc.status == Status::Starting && cause == Cause::Itself;
         proc.status = Status::Exited;
         let mut actions: Vec<Action> = proc.handle.take().map(Action::Terminate).into_iter().collect();
         let running = proc.running.take();
@@ -456,7 +464,7 @@ impl State {
             worker: proc.name.clone(),
             after_ms: after.as_secs_f64() * 1000.0,
         };
-        self.died(k, format!("terminated: job {id} timed out"), Some(error), limits)
+        self.died(k, Cause::Pool, format!("terminated: job {id} timed out"), Some(error), limits)
     }
 
     /// Shuts down and terminates every worker now: the queued jobs fail with `reason`
@@ -611,7 +619,7 @@ impl ProcessPoolExecutor {
         let Some(k) = state.workers.iter().position(|p| p.pid == pid && p.status != Status::Exited) else {
             return false;
         };
-        let actions = state.died(k, "terminated by kill_worker".into(), None, &self.pool.limits);
+        let actions = state.died(k, Cause::Pool, "terminated by kill_worker".into(), None, &self.pool.limits);
         drop(state);
         Pool::perform(&self.pool, actions);
         true
@@ -688,7 +696,7 @@ impl Pool {
                     state.dispatch(&pool.limits)
                 }
                 Ok(handle) => vec![Action::Terminate(handle)],
-                Err(reason) => state.died(k, reason, None, &pool.limits),
+                Err(reason) => state.died(k, Cause::Itself, reason, None, &pool.limits),
             }
         };
         Pool::perform(pool, actions);
@@ -840,7 +848,7 @@ mod tests {
         let limits = Limits { max_workers: 2, max_tasks_per_child: None, job_timeout: None };
         let (mut state, futures, pid) = one_batch(&[("noop", vec![])], &limits);
         let id = futures[0].id();
-        let (sent, spawned, _) = settle_jobs(state.died(0, "terminated by kill_worker".into(), None, &limits));
+        let (sent, spawned, _) = settle_jobs(state.died(0, Cause::Pool, "terminated by kill_worker".into(), None, &limits));
         assert_eq!((sent.len(), spawned), (0, 0), "nothing is sent again");
         assert!(matches!(futures[0].result(), Some(Err(JobError::WorkerDied { .. }))));
         let report = Report { id, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: None };
@@ -897,6 +905,19 @@ mod tests {
         let mut all: Vec<u64> = ran.concat();
         all.sort_unstable();
         assert_eq!(all, futures.iter().map(|f| f.id()).collect::<Vec<_>>(), "each job ran once");
+    }
+
+    #[test]
+    fn killing_a_worker_that_is_starting_does_not_break_the_pool() {
+        // Found by the random-kill test: a kill is the pool's doing, not a failed start.
+        let limits = Limits { max_workers: 1, max_tasks_per_child: None, job_timeout: None };
+        let mut state = State::default();
+        let (future, first) = queued("noop", vec![], None);
+        settle_jobs(state.submit(vec![first], &limits).ok().unwrap());
+        let (_, spawned, _) = settle_jobs(state.died(0, Cause::Pool, "terminated by kill_worker".into(), None, &limits));
+        assert_eq!(spawned, 1, "a replacement starts for the queued job");
+        assert!(state.broken.is_none());
+        assert!(future.result().is_none(), "the job was never handed over: it waits for the replacement");
     }
 
     #[test]

@@ -56,10 +56,12 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     r.add("noop", "", |[]: [u8; 0]| jobs::noop());
     r.add("panics", "message: string", |(message,): (String,)| jobs::panics(message));
     r.add("par_sum_sqrt", "n: integer", |(n,): (u64,)| jobs::par_sum_sqrt(n));
+    r.add("set_worker_value", "value: string", |(value,): (String,)| jobs::set_worker_value(value));
     r.add("sum_sqrt", "n: integer", |(n,): (u64,)| jobs::sum_sqrt(n));
     r.add("sum_sqrt_range", "start: integer, end: integer", |(start, end): (u64, u64)| jobs::sum_sqrt_range(start, end));
     #[cfg(target_arch = "wasm32")]
     r.add("traps", "", |[]: [u8; 0]| jobs::traps());
+    r.add("worker_value", "", |[]: [u8; 0]| jobs::worker_value());
     r
 });
 
@@ -116,7 +118,7 @@ mod tests {
     fn jobs_are_registered_in_name_order() {
         let names = job_names();
         assert!(names.is_sorted(), "{names:?}");
-        assert_eq!(names.len(), 9, "and http_get and traps in the browser");
+        assert_eq!(names.len(), 11, "and http_get and traps in the browser");
     }
 
     #[test]
