@@ -387,4 +387,39 @@ mod tests {
         watch.wakers[0].wake_by_ref();
         assert!(watch.settled(&futures, &noop_context()).is_empty());
     }
+
+    fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+        std::pin::pin!(future).as_mut().poll(&mut noop_context())
+    }
+
+    #[test]
+    fn wait_and_as_completed_take_a_job_given_twice_once() {
+        // Python's wait and as_completed work on a set of futures (CPython's
+        // test_wait.test_20369, test_as_completed.test_duplicate_futures).
+        let (future, item) = new_job(Call::labelled("job()", || 1), &Arc::from("test"));
+        let (other, _queued) = new_job(Call::labelled("other()", || 2), &Arc::from("test"));
+        item.run(&Arc::from("worker"), &|| ());
+        let futures = [future.share(), other, future];
+        let Poll::Ready(Ok(waited)) = poll_once(wait(&futures, ReturnWhen::FirstCompleted, None)) else { panic!("the done job is there at once") };
+        assert_eq!((waited.done.len(), waited.not_done.len()), (1, 1), "done and not done each hold a job once");
+        let mut completed = as_completed(&futures, Some(Duration::ZERO));
+        let Poll::Ready(Some(Ok(first))) = poll_once(completed.next()) else { panic!("the done job comes first") };
+        assert_eq!(first.id(), futures[0].id());
+        // Then the deadline (zero) has passed: one of the two distinct jobs is left.
+        std::thread::sleep(Duration::from_millis(20));
+        let Poll::Ready(Some(Err(error))) = poll_once(completed.next()) else { panic!("a timeout after the done job") };
+        assert_eq!(error, WaitError::Timeout { unfinished: 1, total: 2 });
+        assert_eq!(error.python_name(), "TimeoutError");
+    }
+
+    #[test]
+    fn gather_returns_at_a_cancelled_job_while_others_still_run() {
+        // asyncio: a cancelled child ends gather at once with CancelledError.
+        let (running, item) = new_job(Call::labelled("running()", || 1), &Arc::from("test"));
+        let (queued, _item) = new_job(Call::labelled("queued()", || 2), &Arc::from("test"));
+        assert!(item.job.set_running(&Arc::from("worker")), "held by a worker, never finishing here");
+        assert!(queued.cancel());
+        let outcome = poll_once(gather(vec![running, queued]));
+        assert!(matches!(outcome, Poll::Ready(Err(JobError::Cancelled))), "{outcome:?}");
+    }
 }

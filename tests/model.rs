@@ -753,3 +753,63 @@ fn a_killed_worker_fails_the_job_it_began_not_one_it_finished() {
     use Kind::*;
     run(batching_process_pool(), &[Op::Submit(Held), Op::Submit(Returns), Op::Submit(Returns), Op::Submit(Held), Op::Release(0)]);
 }
+
+// Workers killed at any moment, not only while they hold a job: a job handed to a
+// worker may have begun, so if that worker dies it fails, naming the worker, and is
+// never sent again. Each job logs `running` once each time it runs; the log is the
+// witness that nothing ran twice.
+fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)]) {
+    let pool = ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap();
+    let log_from = log::lines_since(0).len();
+    let tags: Vec<u64> = jobs.iter().map(|_| NEXT_TAG.fetch_add(1, Ordering::Relaxed)).collect();
+    let futures: Vec<JobFuture<Value>> = tags
+        .iter()
+        .zip(jobs)
+        .map(|(&tag, &ms)| pool.submit(registry::call("blocks_for", vec![json!(tag), json!(ms)])).unwrap())
+        .collect();
+    let mut killed = BTreeSet::new();
+    for &(after_ms, pick) in kills {
+        thread::sleep(Duration::from_millis(after_ms));
+        let pids = pool.worker_pids();
+        if let Some(&pid) = pids.get(pick % pids.len().max(1)) {
+            if pool.kill_worker(pid) {
+                killed.insert(pid.to_string());
+            }
+        }
+    }
+    for future in &futures {
+        within(&format!("{future:?} settling"), future.settled());
+    }
+    let lines = log::lines_since(log_from);
+    for (future, &tag) in futures.iter().zip(&tags) {
+        let logger = format!("blocks({tag})");
+        let ran = lines.iter().filter(|l| l.logger == logger && l.message == "running").count();
+        assert!(ran <= 1, "{future:?} ran {ran} times");
+        match future.result().expect("settled") {
+            Ok(value) => {
+                assert_eq!(value, json!(tag * tag));
+                assert_eq!(ran, 1, "{future:?} finished, so it ran once");
+            }
+            Err(error @ JobError::WorkerDied { .. }) => {
+                let JobError::WorkerDied { ref worker, .. } = error else { unreachable!() };
+                assert!(killed.contains(&**worker), "{future:?} failed on {worker}, which was not killed: {error}");
+                assert_eq!(error.python_name(), "BrokenProcessPool");
+            }
+            Err(error) => panic!("{future:?} failed with {error}"),
+        }
+    }
+    within("shutdown", pool.shutdown(true, false));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn process_workers_killed_at_any_moment_run_each_job_at_most_once(
+        max_workers in 1..=3usize,
+        jobs in proptest::collection::vec(0..8u64, 5..40),
+        kills in proptest::collection::vec((0..15u64, 0..3usize), 1..5),
+    ) {
+        kills_at_any_moment(max_workers, &jobs, &kills);
+    }
+}
