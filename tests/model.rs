@@ -771,10 +771,10 @@ fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)])
     for &(after_ms, pick) in kills {
         thread::sleep(Duration::from_millis(after_ms));
         let pids = pool.worker_pids();
-        if let Some(&pid) = pids.get(pick % pids.len().max(1)) {
-            if pool.kill_worker(pid) {
-                killed.insert(pid.to_string());
-            }
+        if let Some(&pid) = pids.get(pick % pids.len().max(1))
+            && pool.kill_worker(pid)
+        {
+            killed.insert(pid.to_string());
         }
     }
     for future in &futures {
