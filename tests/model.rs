@@ -51,6 +51,10 @@ enum Op {
     AsCompleted { timeout: bool, release: Option<usize> },
     /// `gather` on the futures from the i-th on, which it takes.
     Gather { from: usize, return_exceptions: bool, release: Option<usize> },
+    /// `gather` on the futures from the i-th on while `shutdown(cancel_futures=True)`
+    /// cancels the queued ones among them: asyncio's gather ends at once with the
+    /// cancellation, though jobs it gathers still hold their workers.
+    GatherCancelled { from: usize },
     /// `map` over jobs that return or panic, its results read in order.
     Map(Vec<Kind>),
     Shutdown { wait: bool, cancel_futures: bool },
@@ -158,8 +162,8 @@ trait Pool: Executor {
     fn map_jobs(&self, jobs: Vec<(Kind, u64)>) -> Result<MapResults<Value>, web_executors::ExecutorError>;
     /// How a held job settles once released.
     fn released(tag: u64) -> Outcome;
-    /// Ends the held job `future`.
-    fn release(&self, tag: u64, future: &JobFuture<Value>);
+    /// Ends the held job `tag`, which runs on `worker`.
+    fn release(&self, tag: u64, worker: &str);
 }
 
 struct Threads {
@@ -205,7 +209,7 @@ impl Pool for Threads {
         Outcome::Squared(tag)
     }
 
-    fn release(&self, tag: u64, _: &JobFuture<Value>) {
+    fn release(&self, tag: u64, _: &str) {
         self.gates.lock().unwrap()[&tag].open();
     }
 }
@@ -229,9 +233,9 @@ impl Pool for ProcessPoolExecutor {
         Outcome::Died
     }
 
-    fn release(&self, _: u64, future: &JobFuture<Value>) {
-        let pid = future.worker().expect("a held job has a worker").parse().unwrap();
-        assert!(self.kill_worker(pid), "worker {pid} of {future:?} is alive");
+    fn release(&self, tag: u64, worker: &str) {
+        let pid = worker.parse().unwrap();
+        assert!(self.kill_worker(pid), "worker {pid} of blocks({tag}) is alive");
     }
 }
 
@@ -325,7 +329,7 @@ impl<P: Pool> Case<P> {
     fn release(&mut self, i: Option<usize>) {
         if let Some(k) = i.and_then(|i| self.pick_held(i)) {
             let entry = &mut self.entries[self.owners[k]];
-            self.pool.release(entry.tag, &self.futures[k]);
+            self.pool.release(entry.tag, &self.futures[k].worker().expect("a held job has a worker"));
             entry.end = Some(P::released(entry.tag));
         }
     }
@@ -342,6 +346,7 @@ impl<P: Pool> Case<P> {
             Op::Wait { when, timeout, release } => self.wait(when, timeout, release),
             Op::AsCompleted { timeout, release } => self.as_completed(timeout, release),
             Op::Gather { from, return_exceptions, release } => self.gather(from, return_exceptions, release),
+            Op::GatherCancelled { from } => self.gather_cancelled(from),
             Op::Map(ref kinds) => self.map(kinds),
             Op::Shutdown { wait, cancel_futures } => self.shutdown(wait, cancel_futures),
         }
@@ -540,6 +545,53 @@ impl<P: Pool> Case<P> {
         }
     }
 
+    fn gather_cancelled(&mut self, from: usize) {
+        if self.futures.is_empty() || self.shut {
+            return;
+        }
+        let from = from % self.futures.len();
+        let places = self.places(None);
+        let range = from..self.futures.len();
+        let queued: Vec<usize> =
+            range.clone().filter(|&k| places[k] == Place::Queued && self.futures[k].state() == JobState::Pending).collect();
+        // A job that holds its worker keeps gather from ending by itself; one that
+        // already failed would end it before the cancellation.
+        let holds = range.clone().any(|k| places[k] == Place::Holding);
+        let failed = range.clone().any(|k| matches!(places[k], Place::Settled(outcome) if outcome.is_error()));
+        if queued.is_empty() || !holds || failed {
+            return;
+        }
+        let taken = self.futures.split_off(from);
+        let taken_ids: Vec<u64> = taken.iter().map(JobFuture::id).collect();
+        let taken_owners = self.owners.split_off(from);
+        self.seen.truncate(from);
+        let mut gathering = pin!(gather(taken));
+        let pending = gathering.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending();
+        assert!(pending, "gather ended while a job it gathers holds its worker");
+        // Every job still in the pool's queue, gathered or not, is cancelled.
+        let outside: Vec<usize> = (0..self.futures.len()).filter(|&k| places[k] == Place::Queued).collect();
+        drop(self.pool.shutdown(false, true));
+        self.shut = true;
+        for k in outside {
+            // Sent ahead to a worker (processes): no longer queued, so not cancelled.
+            self.entries[self.owners[k]].cancelled |= self.futures[k].state() == JobState::Cancelled;
+        }
+        let outcome = within("gather after a cancellation", gathering);
+        assert_eq!(outcome.err(), Some(JobError::Cancelled), "gather ends with the cancellation");
+        let records = self.pool.records();
+        for ((id, owner), place) in taken_ids.into_iter().zip(taken_owners).zip(&places[from..]) {
+            let record = records.iter().find(|r| r.id == id).expect("a gathered job's record");
+            let entry = &mut self.entries[owner];
+            entry.orphaned = true;
+            entry.cancelled |= record.state == JobState::Cancelled;
+            // Nobody holds its future now: release it here, as the case ends with none held.
+            if *place == Place::Holding {
+                self.pool.release(entry.tag, record.worker.as_deref().expect("a held job has a worker"));
+                entry.end = Some(P::released(entry.tag));
+            }
+        }
+    }
+
     fn map(&mut self, kinds: &[Kind]) {
         let new: Vec<Entry> = kinds.iter().map(|&kind| Entry::new(kind)).collect();
         let mut entries = self.entries.clone();
@@ -696,6 +748,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<bool>(), release()).prop_map(|(timeout, release)| Op::AsCompleted { timeout, release }),
         1 => (0..8usize, any::<bool>(), release())
             .prop_map(|(from, return_exceptions, release)| Op::Gather { from, return_exceptions, release }),
+        1 => (0..8usize).prop_map(|from| Op::GatherCancelled { from }),
         1 => proptest::collection::vec(prop_oneof![Just(Kind::Returns), Just(Kind::Panics)], 1..4).prop_map(Op::Map),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(wait, cancel_futures)| Op::Shutdown { wait, cancel_futures }),
     ]
