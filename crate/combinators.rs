@@ -293,11 +293,13 @@ pub struct MapResults<T: Send + 'static> {
     futures: VecDeque<JobFuture<T>>,
     /// `timeout`'s deadline, and the timeout itself for the error.
     deadline: Option<(Sleep, Duration)>,
+    /// Whether a result was asked for: only then does dropping cancel the calls left.
+    read: bool,
 }
 
 impl<T: Send + 'static> MapResults<T> {
     pub(crate) fn new(futures: VecDeque<JobFuture<T>>) -> Self {
-        Self { futures, deadline: None }
+        Self { futures, deadline: None, read: false }
     }
 
     /// Python's `map(…, timeout)`: a result not ready within `timeout` of this call
@@ -311,6 +313,7 @@ impl<T: Send + 'static> MapResults<T> {
     /// The next job in input order once it is done, without taking its result; a
     /// timeout error instead if the deadline passes first; `None` after the last.
     pub(crate) async fn next_settled(&mut self) -> Option<Result<JobFuture<T>, JobError>> {
+        self.read = true;
         let front = self.futures.front()?;
         let settled = poll_fn(|cx| {
             if front.poll_done(cx).is_ready() {
@@ -357,9 +360,14 @@ impl<T: Send + 'static> MapResults<T> {
 }
 
 impl<T: Send + 'static> Drop for MapResults<T> {
-    /// As Python's map iterator when closed early: the jobs not yet taken are cancelled.
+    /// As Python's map iterator when closed early: once a result was asked for, the jobs
+    /// not yet taken are cancelled. Results dropped unread let every call run, as
+    /// Python's iterator does when it is let go before its first `next` (and as a
+    /// `JobFuture` dropped unpolled lets its job run).
     fn drop(&mut self) {
-        self.cancel_rest();
+        if self.read {
+            self.cancel_rest();
+        }
     }
 }
 

@@ -31,12 +31,14 @@ fn start() {
 }
 
 /// A JS job as the binding keeps it: its Promise's resolve and reject until it settles,
-/// and the done callbacks JavaScript added that have not yet been called.
+/// the done callbacks JavaScript added that have not yet been called, and its error
+/// once one was made for JavaScript.
 struct Entry {
     id: u64,
     job: JobFuture<Value>,
     settle: Option<(Function, Function)>,
     callbacks: Vec<Function>,
+    error: Option<JsValue>,
 }
 
 thread_local! {
@@ -107,6 +109,19 @@ fn py_error(name: &str, message: &str) -> JsValue {
 
 fn job_error(error: &JobError) -> JsValue {
     py_error(error.python_name(), &error.to_string())
+}
+
+/// The JS error for how `job` ended (`error`, its own failure or cancellation), made
+/// once and kept: as Python gives the same exception object each time, the job's
+/// Promise, `exception()`, `result()` and `gather` all give the same object.
+fn own_error(job: &JobFuture<Value>, error: &JobError) -> JsValue {
+    if matches!(error, JobError::WaitTimedOut { .. }) {
+        return job_error(error); // a wait's timeout, not the job's outcome
+    }
+    JOBS.with(|jobs| match jobs.borrow_mut().get_mut(job.id()) {
+        Some(entry) => entry.error.get_or_insert_with(|| job_error(error)).clone(),
+        None => job_error(error),
+    })
 }
 
 fn executor_error(error: &ExecutorError) -> JsValue {
@@ -199,7 +214,7 @@ fn settle_promise(id: u64) {
     if let Some((resolve, reject)) = settle {
         let _ = match job.result() {
             Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &to_js(&value)),
-            Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &job_error(&error)),
+            Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &own_error(&job, &error)),
             None => unreachable!("JavaScript jobs keep their results"),
         };
     }
@@ -227,7 +242,7 @@ async fn outcome(job: &JobFuture<Value>) -> Result<JsValue, JsValue> {
     job.settled().await;
     match job.result() {
         Some(Ok(value)) => Ok(to_js(&value)),
-        Some(Err(error)) => Err(job_error(&error)),
+        Some(Err(error)) => Err(own_error(job, &error)),
         None => unreachable!("JavaScript jobs keep their results"),
     }
 }
@@ -348,7 +363,7 @@ impl Job {
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
-        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new() }));
+        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new(), error: None }));
         start_dispatcher();
         let waker = Waker::from(Arc::new(JobWaker(id)));
         if future.poll_done(&Context::from_waker(&waker)).is_ready() {
@@ -375,9 +390,15 @@ impl Job {
         self.then(JsValue::UNDEFINED, on_rejected)
     }
 
-    /// Cancels the job if it still waits in the queue; true if it is cancelled.
+    /// Cancels the job if it still waits in the queue; true if it is cancelled. As
+    /// Python's `cancel()`, the done callbacks have run by the time it returns (and the
+    /// Promise has rejected), not on the dispatcher's next turn.
     pub fn cancel(&self) -> bool {
-        self.future.cancel()
+        let cancelled = self.future.cancel();
+        if cancelled {
+            settle_promise(self.future.id());
+        }
+        cancelled
     }
 
     pub fn cancelled(&self) -> bool {
@@ -441,7 +462,7 @@ impl Job {
     pub fn result(&self, options: JsValue) -> Result<Promise, JsValue> {
         let timeout = Options::timeout_of(&options, "result")?;
         let job = self.future.share();
-        Ok(promise(async move { job.result_within(timeout).await.map(|v| to_js(&v)).map_err(|e| job_error(&e)) }))
+        Ok(promise(async move { job.result_within(timeout).await.map(|v| to_js(&v)).map_err(|e| own_error(&job, &e)) }))
     }
 
     /// Python's `exception(timeout)`: resolves to the job's error once it is done, or
@@ -452,8 +473,8 @@ impl Job {
         let job = self.future.share();
         Ok(promise(async move {
             match job.exception(timeout).await {
-                Ok(error) => Ok(error.map_or(JsValue::NULL, |e| job_error(&e))),
-                Err(error) => Err(job_error(&error)),
+                Ok(error) => Ok(error.map_or(JsValue::NULL, |e| own_error(&job, &e))),
+                Err(error) => Err(own_error(&job, &error)),
             }
         }))
     }

@@ -262,8 +262,18 @@ impl State {
     /// shutdown. Each worker still starting has one queued job kept for it.
     fn dispatch(&mut self, limits: &Limits) -> Vec<Action> {
         let mut actions = Vec::new();
-        let starting = self.workers.iter().filter(|p| p.status == Status::Starting).count();
-        let idle: Vec<usize> = (0..self.workers.len()).filter(|&k| self.is_idle(k)).collect();
+        // A worker that is up but whose handle is not stored yet (on the host its Ready
+        // can arrive before `spawn` stores it) cannot take work yet either: it still
+        // counts as starting, or a submit would start a worker it does not need.
+        let starting = self
+            .workers
+            .iter()
+            .filter(|p| p.status == Status::Starting || (p.status == Status::Ready && p.handle.is_none()))
+            .count();
+        let mut idle: Vec<usize> = (0..self.workers.len()).filter(|&k| self.is_idle(k)).collect();
+        // The least used first: a worker that has just come up takes the job kept for
+        // it, rather than a worker that was idle already.
+        idle.sort_by_key(|&k| self.workers[k].finished);
         for (i, &k) in idle.iter().enumerate() {
             let available = self.queue.len().saturating_sub(starting);
             if available == 0 {
@@ -556,7 +566,9 @@ impl ProcessPoolExecutor {
         items: impl IntoIterator<Item = A>,
         chunksize: usize,
     ) -> Result<MapResults<T>, ExecutorError> {
-        let chunksize = chunksize.max(1);
+        if chunksize == 0 {
+            return Err(ExecutorError::NoChunkSize);
+        }
         let base = NEXT_CHUNK.fetch_add(1 << 32, Ordering::Relaxed);
         let mut futures = VecDeque::new();
         let mut chunk = Vec::new();
@@ -899,6 +911,8 @@ mod tests {
             ran[1].extend(next1.iter().map(|s| s.id));
         }
         assert_eq!(state.queue.len(), 1, "one job waits for the worker still starting");
+        // Workers 0 and 1 are idle when worker 2 comes up: the job kept for it is its.
+        assert!(state.is_idle(0) && state.is_idle(1));
         let third = ready(&mut state, 2);
         assert_eq!(third.len(), 1);
         ran[2].push(third[0].id);
@@ -918,6 +932,23 @@ mod tests {
         assert_eq!(spawned, 1, "a replacement starts for the queued job");
         assert!(state.broken.is_none());
         assert!(future.result().is_none(), "the job was never handed over: it waits for the replacement");
+    }
+
+    #[test]
+    fn a_worker_ready_before_its_handle_is_stored_is_not_doubled() {
+        // Found by the port of CPython's test_processes_terminate: on the host a worker's
+        // Ready can come before `spawn` stores its handle, and the pool, counting it
+        // neither starting nor idle, started a worker more than the jobs needed.
+        let limits = Limits { max_workers: 5, max_tasks_per_child: None, job_timeout: None };
+        let mut state = State::default();
+        let (_first, queued1) = queued("noop", vec![], None);
+        assert_eq!(settle_jobs(state.submit(vec![queued1], &limits).ok().unwrap()).1, 1);
+        let pid = state.workers[0].pid;
+        settle_jobs(state.on_report(0, pid, Ok(Event::Ready), &limits));
+        assert_eq!(state.workers.len(), 1, "its Ready alone starts no other worker");
+        let (_second, queued2) = queued("noop", vec![], None);
+        assert_eq!(settle_jobs(state.submit(vec![queued2], &limits).ok().unwrap()).1, 1, "one worker for the second job");
+        assert_eq!(state.workers.len(), 2);
     }
 
     #[test]

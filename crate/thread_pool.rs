@@ -42,6 +42,8 @@ pub enum ExecutorError {
     TooManyWorkers(usize),
     /// `max_tasks_per_child` was 0.
     NoTasksPerChild,
+    /// `map`'s `chunksize` was 0.
+    NoChunkSize,
     /// `submit` after `shutdown`.
     Shutdown,
     /// Threads need a cross-origin isolated page; the reason names what is missing.
@@ -56,7 +58,10 @@ impl ExecutorError {
     /// after shutdown, `BrokenThreadPool` or `BrokenProcessPool`.
     pub fn python_name(&self) -> &'static str {
         match self {
-            ExecutorError::NoWorkers | ExecutorError::TooManyWorkers(_) | ExecutorError::NoTasksPerChild => "ValueError",
+            ExecutorError::NoWorkers
+            | ExecutorError::TooManyWorkers(_)
+            | ExecutorError::NoTasksPerChild
+            | ExecutorError::NoChunkSize => "ValueError",
             ExecutorError::Shutdown | ExecutorError::ThreadsUnavailable(_) => "RuntimeError",
             ExecutorError::Broken { pool, .. } => pool.broken_name(),
         }
@@ -74,6 +79,7 @@ impl fmt::Display for ExecutorError {
                 write!(f, "max_workers must be at most {MAX_WORKERS} (got {n}): each worker is a Web Worker")
             }
             ExecutorError::NoTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
+            ExecutorError::NoChunkSize => f.write_str("chunksize must be >= 1"),
             ExecutorError::Shutdown => f.write_str("cannot schedule new futures after shutdown"),
             ExecutorError::ThreadsUnavailable(why) => {
                 write!(f, "ThreadPoolExecutor needs wasm threads, which this page lacks: {why}")
@@ -207,7 +213,10 @@ enum Status {
     Idle(Thread),
     /// BUSY: running this job.
     Busy(Arc<dyn JobControl>),
-    /// EXITED: left after shutdown, or died.
+    /// LEAVING: out of its loop (after shutdown, or a failed initializer); alive until
+    /// the platform says its thread has ended (a Web Worker frees its stack first).
+    Leaving,
+    /// EXITED: its thread ended, or it died.
     Exited,
 }
 
@@ -224,8 +233,8 @@ enum Wake {
 enum Next {
     Run(WorkItem),
     Park,
-    /// Exit, waking these shutdown waiters if it was the last.
-    Exit(Vec<Waker>),
+    /// Leave the loop; the thread's end is reported by the platform (`Pool::left`).
+    Exit,
 }
 
 impl PoolState {
@@ -274,10 +283,8 @@ impl PoolState {
             self.workers[k] = Status::Busy(item.job.clone());
             Next::Run(item)
         } else if self.shutdown {
-            self.workers[k] = Status::Exited;
-            let waiters =
-                if self.alive() == 0 { std::mem::take(&mut self.exit_waiters) } else { Vec::new() };
-            Next::Exit(waiters)
+            self.workers[k] = Status::Leaving;
+            Next::Exit
         } else {
             self.workers[k] = Status::Idle(thread.clone());
             Next::Park
@@ -309,13 +316,19 @@ impl PoolState {
 
     /// Worker `k`'s initializer failed with `message`: as Python's
     /// `_initializer_failed`, the pool is broken, the worker leaves, and every queued job
-    /// is handed back to fail. Returns those jobs, the broken reason and the shutdown
-    /// waiters to wake if it was the last worker.
-    fn initializer_failed(&mut self, k: usize, message: &str) -> (Vec<WorkItem>, String, Vec<Waker>) {
+    /// is handed back to fail. Returns those jobs and the broken reason.
+    fn initializer_failed(&mut self, k: usize, message: &str) -> (Vec<WorkItem>, String) {
         let reason = self.broken.get_or_insert_with(|| format!("{INITIALIZER_FAILED}: {message}")).clone();
+        self.workers[k] = Status::Leaving;
+        (self.queue.drain(..).collect(), reason)
+    }
+
+    /// Worker `k`'s thread has ended after leaving its loop: the shutdown waiters to
+    /// wake if it was the last, so that `shutdown(wait=True)` returns with no thread of
+    /// the pool left, as Python's joins them.
+    fn left(&mut self, k: usize) -> Vec<Waker> {
         self.workers[k] = Status::Exited;
-        let waiters = if self.alive() == 0 { std::mem::take(&mut self.exit_waiters) } else { Vec::new() };
-        (self.queue.drain(..).collect(), reason, waiters)
+        if self.alive() == 0 { std::mem::take(&mut self.exit_waiters) } else { Vec::new() }
     }
 
     /// Worker `k` is gone without leaving its loop: a trap, a terminated worker, a
@@ -485,10 +498,9 @@ impl Pool {
         let started = platform::spawn_worker(
             &name,
             Box::new(move || for_worker.work(k, worker_name)),
-            Box::new(move |error| {
-                if let Some(reason) = error {
-                    Pool::died(&for_exit, k, reason);
-                }
+            Box::new(move |error| match error {
+                Some(reason) => Pool::died(&for_exit, k, reason),
+                None => for_exit.state.lock().left(k).into_iter().for_each(Waker::wake),
             }),
         );
         if let Err(reason) = started {
@@ -506,12 +518,11 @@ impl Pool {
                 Ok(Err(message)) | Err(message) => Some(format!("its initializer {label} failed on {name}: {message}")),
             };
             if let Some(message) = failed {
-                let (orphans, reason, waiters) = self.state.lock().initializer_failed(k, &message);
+                let (orphans, reason) = self.state.lock().initializer_failed(k, &message);
                 for item in orphans {
                     let job = item.job.label().to_owned();
                     item.job.fail(JobError::NoWorker { job, reason: reason.clone(), pool: PoolKind::Threads });
                 }
-                waiters.into_iter().for_each(Waker::wake);
                 return;
             }
         }
@@ -520,10 +531,7 @@ impl Pool {
             match next {
                 Next::Run(item) => item.run(&name, &|| self.state.lock().finishing(k, &me)),
                 Next::Park => std::thread::park(),
-                Next::Exit(waiters) => {
-                    waiters.into_iter().for_each(Waker::wake);
-                    return;
-                }
+                Next::Exit => return,
             }
         }
     }
@@ -596,7 +604,11 @@ mod tests {
         assert!(s.submit(item(), 1).is_err());
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
-        assert!(matches!(s.next(0, &me()), Next::Exit(_)));
+        assert!(matches!(s.next(0, &me()), Next::Exit));
+        assert_eq!(s.alive(), 1, "alive until its thread has ended");
+        let waiter = Waker::noop().clone();
+        assert!(!s.gone_or_wait(&waiter));
+        assert_eq!(s.left(0).len(), 1, "the thread's end wakes shutdown(wait)");
         assert_eq!(s.alive(), 0);
     }
 
@@ -607,7 +619,7 @@ mod tests {
         s.submit(item(), 1).ok();
         let (cancelled, _) = s.shutdown(true);
         assert_eq!(cancelled.len(), 2);
-        assert!(matches!(s.next(0, &me()), Next::Exit(_)));
+        assert!(matches!(s.next(0, &me()), Next::Exit));
     }
 
     #[test]

@@ -123,10 +123,10 @@ export interface WebExecutors {
   runInExecutor<T = unknown>(executor: Executor | null, name: string, ...args: unknown[]): Job<T>;
   toThread<T = unknown>(name: string, ...args: unknown[]): Job<T>;
   /** Each job in `done` or `notDone` once; a timeout does not reject. */
-  wait<T = unknown>(jobs: Job<T>[], options?: { returnWhen?: ReturnWhen; timeout?: Seconds }): Promise<{ done: Job<T>[]; notDone: Job<T>[] }>;
+  wait<T = unknown>(jobs: Iterable<Job<T>>, options?: { returnWhen?: ReturnWhen; timeout?: Seconds }): Promise<{ done: Job<T>[]; notDone: Job<T>[] }>;
   /** Each distinct job once, as it completes; a timeout throws `TimeoutError` after them. */
-  asCompleted<T = unknown>(jobs: Job<T>[], options?: { timeout?: Seconds }): AsyncIterableAwaitable<Job<T>>;
-  gather(jobs: Job[], options?: { returnExceptions?: boolean }): Promise<unknown[]>;
+  asCompleted<T = unknown>(jobs: Iterable<Job<T>>, options?: { timeout?: Seconds }): AsyncIterableAwaitable<Job<T>>;
+  gather(jobs: Iterable<Job>, options?: { returnExceptions?: boolean }): Promise<unknown[]>;
   records(): JobRecord[];
   logLines(from?: number): string[];
   logLinesByProcess(from?: number): string[];

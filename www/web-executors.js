@@ -22,31 +22,72 @@ export function load(options) {
   return loading;
 }
 
-/** Why this page cannot run wasm threads, or null if it can. */
-export function whyNoThreads() {
+/** Why this page cannot run wasm threads, or null if it can: resolves once proven. */
+export async function whyNoThreads() {
   if (!self.crossOriginIsolated) {
     return (
       'the page is not cross-origin isolated; serve it with the headers ' +
       '`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`'
     );
   }
+  // Making a shared memory proves little (WebKit on Linux makes one, then refuses to
+  // post it): a worker must get it and write to it where this page reads.
+  let memory;
   try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  } catch {
-    return 'this browser cannot share WebAssembly memory between workers';
+    memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch (error) {
+    return `this browser cannot make shared WebAssembly memory (${error})`;
   }
-  return null;
+  return new Promise((resolve) => {
+    let worker;
+    const end = (why) => {
+      clearTimeout(timer);
+      worker?.terminate();
+      resolve(why);
+    };
+    const timer = setTimeout(() => end('a worker given shared memory did not answer within 5 s'), 5000);
+    try {
+      worker = new Worker(new URL('./workers.js', import.meta.url), { type: 'module', name: 'wx-probe' });
+      worker.addEventListener('error', (event) => {
+        event.preventDefault();
+        const cause = event.message || "blocked, perhaps by the page's Content-Security-Policy: allow this script's origin in worker-src";
+        end(`a worker could not start (${cause})`);
+      });
+      worker.addEventListener('message', ({ data }) => {
+        if (data?.type !== 'wx-probe') return;
+        const seen = new Int32Array(memory.buffer)[0];
+        end(seen === data.wrote ? null : 'a worker given shared memory wrote to a copy, not to the memory this page shares');
+      });
+      worker.postMessage({ type: 'wx-probe', memory });
+    } catch (error) {
+      end(`this browser cannot post shared memory to a worker (${error.name}: ${error.message})`);
+    }
+  });
 }
 
-async function start({ workers = navigator.hardwareConcurrency || 2, threads = true } = {}) {
-  const why = threads ? whyNoThreads() : 'the plain build was asked for (load({ threads: false }))';
-  const build = why ? 'plain' : 'threads';
+/** The build, started: the module's exports once its wasm is instantiated. */
+async function instantiate(build) {
   const wx = await import(builds[build]);
   await wx.default();
   // Process workers always run the plain build: they share nothing anyway.
   wx.setProcessImage(builds.plain.href);
-  if (!why) await wx.initThreadPool(workers);
-  return api(wx, { build, threadsAvailable: !why, whyNoThreads: why });
+  return wx;
+}
+
+async function start({ workers = navigator.hardwareConcurrency || 2, threads = true } = {}) {
+  let why = threads ? await whyNoThreads() : 'the plain build was asked for (load({ threads: false }))';
+  if (!why) {
+    try {
+      const wx = await instantiate('threads');
+      await wx.initThreadPool(workers);
+      return api(wx, { build: 'threads', threadsAvailable: true, whyNoThreads: null });
+    } catch (error) {
+      // Its 1 GiB shared memory may not be reserved (Safari on iOS refuses large ones
+      // more readily), or its workers not start: the plain build runs anyway.
+      why = `the threaded build could not start (${error?.name ?? 'Error'}: ${error?.message ?? error})`;
+    }
+  }
+  return api(await instantiate('plain'), { build: 'plain', threadsAvailable: false, whyNoThreads: why });
 }
 
 /**
@@ -77,6 +118,18 @@ function iterable(source, item, close) {
     },
   };
   return iterator;
+}
+
+/**
+ * `jobs` as an array: as Python's `wait`, `as_completed` and `gather` take any iterable
+ * of futures, these take any iterable of jobs (an array, a Set, a generator); anything
+ * else, a single job among them, is a TypeError.
+ */
+function listOf(jobs, owner) {
+  if (typeof jobs?.[Symbol.iterator] !== 'function' || typeof jobs === 'string') {
+    throw new TypeError(`${owner}: expected an array or other iterable of jobs (got ${jobs?.constructor?.name ?? jobs})`);
+  }
+  return Array.isArray(jobs) ? jobs : [...jobs];
 }
 
 function api(wx, about) {
@@ -122,7 +175,7 @@ function api(wx, about) {
    * A timeout throws `TimeoutError` after the jobs that completed in time.
    */
   const asCompleted = (jobs, options) => {
-    const given = [...jobs];
+    const given = listOf(jobs, 'asCompleted');
     return iterable(new wx.AsCompletedJobs(given, options), (i) => given[i]);
   };
   return {
@@ -134,9 +187,9 @@ function api(wx, about) {
       executor ? executor.submit(name, ...args) : wx.submitDefault(name, args),
     /** Python's `asyncio.to_thread(fn, *args)`, on the default executor. */
     toThread: (name, ...args) => wx.submitDefault(name, args),
-    wait: wx.wait,
+    wait: (jobs, options) => wx.wait(listOf(jobs, 'wait'), options),
     asCompleted,
-    gather: wx.gather,
+    gather: (jobs, options) => wx.gather(listOf(jobs, 'gather'), options),
     records: wx.records,
     logLines: wx.logLines,
     logLinesByProcess: wx.logLinesByProcess,

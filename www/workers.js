@@ -93,6 +93,13 @@ async function process({ glueUrl, module, pid, initializer }) {
   return new Promise(() => {}); // lives until terminated
 }
 
+/** The page's proof that threads work: write to the shared memory it posted. */
+function probe({ memory }) {
+  const wrote = 42;
+  new Int32Array(memory.buffer)[0] = wrote;
+  postMessage({ type: 'wx-probe', wrote });
+}
+
 function exit(error) {
   const reason = error == null ? null : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   postMessage({ type: 'wx-exit', reason });
@@ -102,7 +109,7 @@ function exit(error) {
 // Only as a worker's own script; a copy imported by another build's glue stays inert.
 if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope && import.meta.url === self.location.href) {
   self.addEventListener('message', async function begin({ data }) {
-    const role = { 'wx-thread': thread, 'wx-process': process }[data?.type];
+    const role = { 'wx-thread': thread, 'wx-process': process, 'wx-probe': probe }[data?.type];
     if (!role) return;
     self.removeEventListener('message', begin);
     try {

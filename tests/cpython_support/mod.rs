@@ -7,13 +7,15 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use web_executors::job::call_label;
 use web_executors::jobs::blocks_for;
-use web_executors::{
+use web_executors::{registry, 
     Call, Executor, ExecutorError, JobFuture, MapResults, ProcessPoolExecutor, ThreadPoolExecutor, block_on, job,
 };
 
@@ -28,10 +30,15 @@ pub const HOLD_MS: u64 = 1_500;
 /// One of the two pools, as the tests need it.
 pub trait Pool: Executor + Sized {
     const KIND: &'static str;
+    /// The name of the error of a broken pool of this kind.
+    const BROKEN: &'static str;
     fn try_with_workers(n: usize) -> Result<Self, ExecutorError>;
     fn with_workers(n: usize) -> Self {
         Self::try_with_workers(n).unwrap()
     }
+    /// A pool whose workers each run the registered job `name(args)` as they start
+    /// (Python's `initializer` and `initargs`).
+    fn with_initializer(n: usize, name: &'static str, args: Vec<Value>) -> Self;
     /// `map` of `blocks_for(n, ms)` over `(n, ms)` pairs. Threads run a closure and
     /// have no chunks; processes send `job!(blocks_for(n, ms))` in chunks.
     fn map_blocks_for(&self, items: Vec<(u64, u64)>, chunksize: usize) -> MapResults<u64>;
@@ -40,10 +47,21 @@ pub trait Pool: Executor + Sized {
     fn worker_threads(&self) -> Vec<String>;
 }
 
+/// Numbers the thread pools these tests make, so that each names its threads apart
+/// (the kernel keeps only 15 bytes of a thread's name).
+static THREAD_POOLS: AtomicUsize = AtomicUsize::new(0);
+
 impl Pool for ThreadPoolExecutor {
     const KIND: &'static str = "threads";
+    const BROKEN: &'static str = "BrokenThreadPool";
     fn try_with_workers(n: usize) -> Result<Self, ExecutorError> {
-        ThreadPoolExecutor::builder().max_workers(n).build()
+        let prefix = format!("tp{}", THREAD_POOLS.fetch_add(1, Ordering::Relaxed));
+        ThreadPoolExecutor::builder().max_workers(n).thread_name_prefix(prefix).build()
+    }
+    fn with_initializer(n: usize, name: &'static str, args: Vec<Value>) -> Self {
+        let label = call_label(name, &args);
+        let init = move || registry::run(name, args.clone()).map(drop);
+        ThreadPoolExecutor::builder().max_workers(n).initializer(label, init).build().unwrap()
     }
     fn map_blocks_for(&self, items: Vec<(u64, u64)>, _chunksize: usize) -> MapResults<u64> {
         self.map(|(n, ms)| blocks_for(n, ms), items).unwrap()
@@ -55,8 +73,12 @@ impl Pool for ThreadPoolExecutor {
 
 impl Pool for ProcessPoolExecutor {
     const KIND: &'static str = "processes";
+    const BROKEN: &'static str = "BrokenProcessPool";
     fn try_with_workers(n: usize) -> Result<Self, ExecutorError> {
         ProcessPoolExecutor::builder().max_workers(n).build()
+    }
+    fn with_initializer(n: usize, name: &'static str, args: Vec<Value>) -> Self {
+        ProcessPoolExecutor::builder().max_workers(n).initializer(name, args).build().unwrap()
     }
     fn map_blocks_for(&self, items: Vec<(u64, u64)>, chunksize: usize) -> MapResults<u64> {
         self.map(|(n, ms)| job!(blocks_for(n, ms)), items, chunksize).unwrap()

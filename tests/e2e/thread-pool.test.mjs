@@ -66,7 +66,7 @@ test('bad options and late submits throw with the rule in the message', async ()
   });
   assert.equal(errors.zero, 'ThreadPoolExecutor: max_workers must be greater than 0 (got maxWorkers: 0)');
   assert.equal(errors.text, 'ThreadPoolExecutor: maxWorkers must be a whole number greater than 0 (got "three")');
-  assert.equal(errors.typo, 'ThreadPoolExecutor: unknown option "maxWorker"; the options are maxWorkers, threadNamePrefix');
+  assert.equal(errors.typo, 'ThreadPoolExecutor: unknown option "maxWorker"; the options are maxWorkers, threadNamePrefix, initializer, initargs');
   assert.equal(errors.negative, 'ThreadPoolExecutor: max_workers must be greater than 0 (got maxWorkers: -2)');
   assert.match(errors.huge, /max_workers must be at most 256 \(got 1000\): each worker is a Web Worker$/);
   assert.equal(errors.nan, 'ThreadPoolExecutor: maxWorkers must be a whole number greater than 0 (got NaN)');
