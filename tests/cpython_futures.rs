@@ -183,17 +183,7 @@ fn default_max_workers_is_the_cores_plus_four_at_most_32() {
 fn a_saturated_thread_pool_keeps_to_max_workers() {
     let executor = ThreadPoolExecutor::with_workers(4);
     let gate = Gate::default();
-    let futures: Vec<_> = (0..60u64)
-        .map(|i| {
-            let gate = gate.clone();
-            executor
-                .submit(move || {
-                    gate.wait();
-                    i
-                })
-                .unwrap()
-        })
-        .collect();
+    let futures = gate.held_jobs(&executor, 0..60);
     wait_until("four jobs hold the four workers", || futures.iter().filter(|f| f.running()).count() == 4);
     assert_eq!(executor.workers_alive(), 4);
     gate.open();
@@ -524,17 +514,7 @@ fn shutdown_without_waiting_lets_the_map_finish<P: Pool>() {
 fn busy_thread_workers_finish_then_exit_at_shutdown() {
     let executor = ThreadPoolExecutor::with_workers(5);
     let gate = Gate::default();
-    let futures: Vec<_> = (0..3u64)
-        .map(|i| {
-            let gate = gate.clone();
-            executor
-                .submit(move || {
-                    gate.wait();
-                    i
-                })
-                .unwrap()
-        })
-        .collect();
+    let futures = gate.held_jobs(&executor, 0..3);
     wait_until("three jobs hold three workers", || futures.iter().all(JobFuture::running));
     assert_eq!(executor.workers_alive(), 3);
     let threads = executor.worker_threads();
@@ -755,17 +735,7 @@ fn wait_timeout_returns_the_unfinished_without_cancelling_them<P: Pool>() {
 fn wait_all_completed_sees_a_hundred_jobs_released_at_once() {
     let executor = ThreadPoolExecutor::with_workers(5);
     let gate = Gate::default();
-    let futures: Vec<_> = (0..100u64)
-        .map(|i| {
-            let gate = gate.clone();
-            executor
-                .submit(move || {
-                    gate.wait();
-                    i
-                })
-                .unwrap()
-        })
-        .collect();
+    let futures = gate.held_jobs(&executor, 0..100);
     gate.open();
     let waited = block_on(wait(&futures, ReturnWhen::AllCompleted, None)).unwrap();
     assert_eq!(sets(&waited), (ids(&futures), vec![]));

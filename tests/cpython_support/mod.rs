@@ -159,6 +159,22 @@ impl Gate {
         *open.lock().unwrap() = true;
         changed.notify_all();
     }
+
+    /// Submits one job per value to `executor`; each waits at this gate, then returns
+    /// its value: the stand-in for CPython's tests that block workers on an event.
+    pub fn held_jobs(&self, executor: &ThreadPoolExecutor, values: std::ops::Range<u64>) -> Vec<JobFuture<u64>> {
+        values
+            .map(|i| {
+                let gate = self.clone();
+                executor
+                    .submit(move || {
+                        gate.wait();
+                        i
+                    })
+                    .unwrap()
+            })
+            .collect()
+    }
 }
 
 /// Runs `future` on this thread for at most `limit`: its output, or `None` if it was
