@@ -1380,30 +1380,36 @@ const checks = [
     name: 'ExecutorShutdownTest.test_hang_gh94440', title: 'shutdown() right after a cancel returns', pools: 'both', group: 'shutdown',
     check: (r) => assert.deepEqual(r, { finished: true, done: true }),
   },
-  {
-    name: 'ThreadPoolShutdownTest.test_threads_terminate', title: 'three jobs start three threads; shutdown() ends them', pools: 'threads', group: 'shutdown',
-    check: (r) => {
-      assert.equal(r.alive, 3);
-      assert.equal(r.aliveAfter, 0);
-      assert.deepEqual(r.left, []);
-      assert.deepEqual(r.values, [1, 4, 9]);
+  // The same three shutdown tests, which CPython writes once per pool.
+  ...[
+    ['Thread', 'threads', 'thread', 'threads', '3'],
+    ['Process', 'processes', 'process', 'processes', '3 (of 5)'],
+  ].flatMap(([Kind, pools, one, many, started]) => [
+    {
+      name: `${Kind}PoolShutdownTest.test_${many}_terminate`, title: `three jobs start ${started} ${many}; shutdown() ends them`, pools, group: 'shutdown',
+      check: (r) => {
+        assert.equal(r.alive, 3);
+        assert.equal(r.aliveAfter, 0);
+        assert.deepEqual(r.left, []);
+        assert.deepEqual(r.values, [1, 4, 9]);
+      },
     },
-  },
-  {
-    name: 'ThreadPoolShutdownTest.test_context_manager_shutdown', title: 'map then shutdown: results in order, no thread left', pools: 'threads', group: 'shutdown',
-    check: (r) => {
-      assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
-      assert.equal(r.aliveAfter, 0);
-      assert.deepEqual(r.left, []);
+    {
+      name: `${Kind}PoolShutdownTest.test_context_manager_shutdown`, title: `map then shutdown: results in order, no ${one} left`, pools, group: 'shutdown',
+      check: (r) => {
+        assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
+        assert.equal(r.aliveAfter, 0);
+        assert.deepEqual(r.left, []);
+      },
     },
-  },
-  {
-    name: 'ThreadPoolShutdownTest.test_shutdown_no_wait', title: 'shutdown(wait=false): the mapped jobs still finish, then the threads end', pools: 'threads', group: 'shutdown',
-    check: (r) => {
-      assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
-      assert.equal(r.alive, 0);
+    {
+      name: `${Kind}PoolShutdownTest.test_shutdown_no_wait`, title: `shutdown(wait=false): the mapped jobs still finish, then the ${many} end`, pools, group: 'shutdown',
+      check: (r) => {
+        assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
+        assert.equal(r.alive, 0);
+      },
     },
-  },
+  ]),
   {
     name: 'ThreadPoolShutdownTest.test_thread_names_assigned', title: 'threadNamePrefix names the threads SpecialPool_0..4', pools: 'threads', group: 'shutdown',
     check: (r) => {
@@ -1416,30 +1422,6 @@ const checks = [
     check: (r) => {
       assert.ok(r.workers.length > 0);
       for (const w of r.workers) assert.match(w, /^ThreadPoolExecutor-\d+_[0-4]$/);
-    },
-  },
-  {
-    name: 'ProcessPoolShutdownTest.test_processes_terminate', title: 'three jobs start three processes (of 5); shutdown() ends them', pools: 'processes', group: 'shutdown',
-    check: (r) => {
-      assert.equal(r.alive, 3);
-      assert.equal(r.aliveAfter, 0);
-      assert.deepEqual(r.left, []);
-      assert.deepEqual(r.values, [1, 4, 9]);
-    },
-  },
-  {
-    name: 'ProcessPoolShutdownTest.test_context_manager_shutdown', title: 'map then shutdown: results in order, no process left', pools: 'processes', group: 'shutdown',
-    check: (r) => {
-      assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
-      assert.equal(r.aliveAfter, 0);
-      assert.deepEqual(r.left, []);
-    },
-  },
-  {
-    name: 'ProcessPoolShutdownTest.test_shutdown_no_wait', title: 'shutdown(wait=false): the mapped jobs still finish, then the processes end', pools: 'processes', group: 'shutdown',
-    check: (r) => {
-      assert.deepEqual(r.values, squares([5, 4, 3, 2, 1, 0, 1, 2, 3, 4]));
-      assert.equal(r.alive, 0);
     },
   },
   ...[['case_1', 2], ['case_2', 4]].map(([c, workers]) => ({
