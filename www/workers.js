@@ -8,50 +8,74 @@
 // Every Web Worker started here and not yet ended, with its name.
 const live = new Map();
 
-function start(name, onEnd) {
-  const worker = new Worker(new URL(import.meta.url), { type: 'module', name });
-  live.set(worker, name);
+/**
+ * Starts a worker named `name` and sends it `first`; `onMessage(data)` hears what it
+ * sends, `onEnd(reason)` its end. Returns `{ post, end, ended }`.
+ */
+function start(name, first, onEnd, onMessage) {
+  let worker;
   let ended = false;
-  const end = (reason) => {
+  let heard = false;
+  let tries = 0;
+  const end = () => {
     if (ended) return false;
     ended = true;
     live.delete(worker);
     worker.terminate();
     return true;
   };
-  worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    if (end()) onEnd(event.message || `worker ${name} failed to start`);
-  });
-  worker.addEventListener('message', ({ data }) => {
-    if (data?.type === 'wx-exit' && end()) onEnd(data.reason);
-  });
-  return { worker, end, ended: () => ended };
+  const create = () => {
+    worker = new Worker(new URL(import.meta.url), { type: 'module', name });
+    live.set(worker, name);
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      // WebKitGTK (2.50) on an isolated page with shared memory on: after workers have
+      // ended, as many new ones can fail to load, with no message. Start it again.
+      if (!heard && !event.message && tries < 4 && !ended) {
+        tries++;
+        live.delete(worker);
+        worker.terminate();
+        create();
+        return;
+      }
+      if (end()) onEnd(event.message || `worker ${name} failed to start`);
+    });
+    worker.addEventListener('message', ({ data }) => {
+      heard = true;
+      if (data?.type === 'wx-exit') {
+        if (end()) onEnd(data.reason);
+      } else if (!ended) {
+        onMessage?.(data);
+      }
+    });
+    worker.postMessage(first);
+  };
+  create();
+  return { post: (message) => worker.postMessage(message), end, ended: () => ended };
 }
 
 /** A thread: runs `entry` (a Rust closure) on the shared `memory`. */
 export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
-  const { worker } = start(name, onExit);
-  worker.postMessage({ type: 'wx-thread', glueUrl, module, memory, entry });
+  start(name, { type: 'wx-thread', glueUrl, module, memory, entry }, onExit);
 }
 
 /**
  * A process: its own instance of `module` (or of the build at `glueUrl`), which runs
  * the batches sent to it. `onReport(eventJson, null, result)` for each event it sends
  * (`result`: a call's result as a JS number, when it crossed as one too),
- * `onReport(null, reason)` when it dies; nothing after it ended. `terminate()` ends it
- * without a report.
+ * `onReport(null, reason)` when it dies; nothing after it ended (the pool drops
+ * `onReport` with the worker). `terminate()` ends it without a report.
  */
 export function spawnProcess(glueUrl, module, pid, initializer, onReport) {
-  const { worker, end, ended } = start(String(pid), (reason) => onReport(null, reason));
-  worker.addEventListener('message', ({ data }) => {
-    // Once ended, onReport may be gone (the pool drops it with the worker).
-    if (data?.type === 'wx-event' && !ended()) onReport(data.event, null, data.result);
-  });
-  worker.postMessage({ type: 'wx-process', glueUrl, module, pid, initializer });
+  const worker = start(
+    String(pid),
+    { type: 'wx-process', glueUrl, module, pid, initializer },
+    (reason) => onReport(null, reason),
+    (data) => data?.type === 'wx-event' && onReport(data.event, null, data.result),
+  );
   return {
-    send: (batch) => worker.postMessage({ type: 'wx-run', batch }),
-    terminate: () => end(),
+    send: (batch) => worker.post({ type: 'wx-run', batch }),
+    terminate: () => worker.end(),
   };
 }
 
@@ -101,7 +125,16 @@ function probe({ memory }) {
 }
 
 function exit(error) {
-  const reason = error == null ? null : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // A trap reads differently in each engine (`unreachable`, `unreachable executed`,
+  // `Unreachable code should not be executed`): say what it is, then the engine's words.
+  const reason =
+    error == null
+      ? null
+      : error instanceof WebAssembly.RuntimeError
+        ? `trapped (${error.message})`
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
   postMessage({ type: 'wx-exit', reason });
   close();
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { openIn, serveSite } from './harness.mjs';
+import { engines, openIn, serveSite } from './harness.mjs';
 
 /** A loopback server that counts GETs by their `job` query and answers after `ms`. */
 async function countingServer(ms) {
@@ -87,7 +87,7 @@ async function killAtRandom({ server, jobs, kills, seed }) {
   };
 }
 
-for (const browser of ['chromium', 'firefox']) {
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
   describe(`${browser}: process workers killed at random moments`, () => {
     let site;
     let server;

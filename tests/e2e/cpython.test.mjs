@@ -16,7 +16,7 @@
 // replaces the worker and goes on, where CPython marks the whole pool broken.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openIn, serveSite } from './harness.mjs';
+import { engines, openIn, serveSite } from './harness.mjs';
 
 /**
  * Runs in the page (sent to Firefox as text, so it holds everything it needs): the
@@ -1871,8 +1871,8 @@ const checks = [
 
 const GROUPS = ['executor', 'shutdown', 'wait', 'future', 'asyncio'];
 
-// CPYTHON_BROWSERS=chromium (or firefox) runs one browser only.
-const browsers = process.env.CPYTHON_BROWSERS?.split(',') ?? ['chromium', 'firefox'];
+// E2E_BROWSERS=chromium (or firefox, webkit) runs one engine only.
+const browsers = engines(['chromium', 'firefox', 'webkit']);
 
 for (const browser of browsers) {
   for (const kind of [THREADS, 'ProcessPoolExecutor']) {

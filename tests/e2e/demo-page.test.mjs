@@ -4,14 +4,14 @@
 // then the six scenarios again in Firefox.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
+import { chromiumTest, engines, launchChromium, openPage, openWebDriverPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
 
 let site;
 let browser;
 
 before(async () => {
   site = await serveSite();
-  browser = await launchChromium();
+  if (engines(['chromium']).length) browser = await launchChromium();
 });
 
 after(async () => {
@@ -49,7 +49,7 @@ function lanes(trace) {
   return { names: [...names.values()], slices, perLane, said };
 }
 
-test('scenario 1: six blocks(n) on three threads, reused, in about 0.2 s', async () => {
+chromiumTest('scenario 1: six blocks(n) on three threads, reused, in about 0.2 s', async () => {
   const run = await runLink('scenario=blocking-squares');
   const workers = run.names.filter((n) => n !== 'MainThread');
   assert.equal(run.names[0], 'MainThread');
@@ -76,7 +76,7 @@ test('scenario 1: six blocks(n) on three threads, reused, in about 0.2 s', async
   await run.page.close();
 });
 
-test('scenario 2: the same on three processes, logged by PID', async () => {
+chromiumTest('scenario 2: the same on three processes, logged by PID', async () => {
   const run = await runLink('scenario=blocking-squares-processes');
   const workers = run.names.filter((n) => n !== 'MainThread');
   assert.equal(workers.length, 3);
@@ -88,7 +88,7 @@ test('scenario 2: the same on three processes, logged by PID', async () => {
   await run.page.close();
 });
 
-test('scenario 3: to_thread, main goes on while the task blocks', async () => {
+chromiumTest('scenario 3: to_thread, main goes on while the task blocks', async () => {
   const run = await runLink('scenario=to-thread&block-ms=300');
   assert.deepEqual(run.said, ['Main running the blocking task', 'Main doing other things', 'Task starting', 'Task done']);
   assert.equal(run.slices.length, 1);
@@ -96,13 +96,13 @@ test('scenario 3: to_thread, main goes on while the task blocks', async () => {
   await run.page.close();
 });
 
-test('scenario 4: run_in_executor(None, …) starts the job before main goes on', async () => {
+chromiumTest('scenario 4: run_in_executor(None, …) starts the job before main goes on', async () => {
   const run = await runLink('scenario=run-in-executor&block-ms=300');
   assert.deepEqual(run.said, ['Main running the blocking task', 'Task starting', 'Main doing other things', 'Task done']);
   await run.page.close();
 });
 
-test('scenario 5: the CPU loop on a process pool while the page keeps drawing', async () => {
+chromiumTest('scenario 5: the CPU loop on a process pool while the page keeps drawing', async () => {
   const run = await runLink('scenario=cpu-bound&n=20000000', { timeout: 90_000 });
   assert.equal(run.slices.length, 1);
   assert.equal(run.slices[0].name, 'cpu_task(20000000)');
@@ -117,7 +117,7 @@ test('scenario 5: the CPU loop on a process pool while the page keeps drawing', 
   await run.page.close();
 });
 
-test('scenario 6: blocking GETs and the CPU loop, on threads and on processes', async () => {
+chromiumTest('scenario 6: blocking GETs and the CPU loop, on threads and on processes', async () => {
   const run = await runLink('scenario=choose-executor&gets=2&n=4000000', { timeout: 90_000 });
   const comparison = JSON.parse(run.result.replace(/^Result: /, ''));
   for (const key of ['io_threads_ms', 'io_processes_ms', 'cpu_threads_ms', 'cpu_processes_ms']) assert.ok(comparison[key] > 0, key);
@@ -128,7 +128,7 @@ test('scenario 6: blocking GETs and the CPU loop, on threads and on processes', 
   await run.page.close();
 });
 
-test('a deep link keeps the parameters, and 10,000 tiny jobs make 10,000 bars on a page that stays responsive', async () => {
+chromiumTest('a deep link keeps the parameters, and 10,000 tiny jobs make 10,000 bars on a page that stays responsive', async () => {
   const run = await runLink('scenario=free-form&executor=threads&workers=2&jobs=10000&block-ms=1&cpu-jobs=0&gets=0', { timeout: 120_000 });
   assert.equal(run.bars, 10_000);
   assert.equal(run.slices.length, 10_000);
@@ -154,7 +154,7 @@ test('a deep link keeps the parameters, and 10,000 tiny jobs make 10,000 bars on
   await run.page.close();
 });
 
-test('hovering a bar shows its job, worker, times and result', async () => {
+chromiumTest('hovering a bar shows its job, worker, times and result', async () => {
   const run = await runLink('scenario=blocking-squares&jobs=3');
   const box = await run.page.evaluate(() => {
     const canvas = document.querySelector('#demo').shadowRoot.querySelector('canvas');
@@ -174,7 +174,7 @@ test('hovering a bar shows its job, worker, times and result', async () => {
   await run.page.close();
 });
 
-test('the main-thread button runs the same jobs on the page itself, and the heartbeat stops', async () => {
+chromiumTest('the main-thread button runs the same jobs on the page itself, and the heartbeat stops', async () => {
   const page = await openPage(browser, `${site.url}/index.html?scenario=blocking-squares&jobs=3`);
   await page.waitForFunction(() => /at most/.test(document.querySelector('#demo').shadowRoot.querySelector('.status').textContent));
   await page.evaluate(() => document.querySelector('#demo').shadowRoot.querySelector('.main').click());
@@ -191,7 +191,7 @@ test('the main-thread button runs the same jobs on the page itself, and the hear
   await page.close();
 });
 
-test('at 375 px wide everything fits and is reachable by keyboard', async () => {
+chromiumTest('at 375 px wide everything fits and is reachable by keyboard', async () => {
   const run = await runLink('scenario=blocking-squares', { width: 375 });
   const layout = await run.page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
@@ -214,51 +214,53 @@ test('at 375 px wide everything fits and is reachable by keyboard', async () => 
   await run.page.close();
 });
 
-test('Firefox: the page runs each of the six scenarios to the end, on the workers they call for', async () => {
-  const page = await openFirefoxPage(`${site.url}/index.html`);
-  try {
-    const runs = await page.evaluate(async () => {
-      const demo = document.querySelector('#demo');
-      const $ = (s) => demo.shadowRoot.querySelector(s);
-      // Loaded once the corner says which build runs.
-      for (let i = 0; i < 200 && !$('.build').textContent; i++) await new Promise((r) => setTimeout(r, 50));
-      const scenarios = {
-        'blocking-squares': {},
-        'blocking-squares-processes': {},
-        'to-thread': { 'block-ms': '100' },
-        'run-in-executor': { 'block-ms': '100' },
-        'cpu-bound': { n: '2000000' },
-        'choose-executor': { gets: '1', n: '1000000' },
-      };
-      const out = {};
-      for (const [scenario, attributes] of Object.entries(scenarios)) {
-        demo.setAttribute('scenario', scenario);
-        for (const [name, value] of Object.entries(attributes)) demo.setAttribute(name, value);
-        await demo.run();
-        const events = demo.trace().traceEvents;
-        const lanes = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args.name]));
-        const slices = events.filter((e) => e.ph === 'X').map((e) => [lanes.get(e.tid), e.name]);
-        out[scenario] = { status: $('.status').textContent, result: $('.result').textContent, slices, build: $('.build').textContent };
+for (const browser of engines(['firefox', 'webkit'])) {
+  test(`${browser}: the page runs each of the six scenarios to the end, on the workers they call for`, async () => {
+    const page = await openWebDriverPage(browser, `${site.url}/index.html`);
+    try {
+      const runs = await page.evaluate(async () => {
+        const demo = document.querySelector('#demo');
+        const $ = (s) => demo.shadowRoot.querySelector(s);
+        // Loaded once the corner says which build runs.
+        for (let i = 0; i < 200 && !$('.build').textContent; i++) await new Promise((r) => setTimeout(r, 50));
+        const scenarios = {
+          'blocking-squares': {},
+          'blocking-squares-processes': {},
+          'to-thread': { 'block-ms': '100' },
+          'run-in-executor': { 'block-ms': '100' },
+          'cpu-bound': { n: '2000000' },
+          'choose-executor': { gets: '1', n: '1000000' },
+        };
+        const out = {};
+        for (const [scenario, attributes] of Object.entries(scenarios)) {
+          demo.setAttribute('scenario', scenario);
+          for (const [name, value] of Object.entries(attributes)) demo.setAttribute(name, value);
+          await demo.run();
+          const events = demo.trace().traceEvents;
+          const lanes = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args.name]));
+          const slices = events.filter((e) => e.ph === 'X').map((e) => [lanes.get(e.tid), e.name]);
+          out[scenario] = { status: $('.status').textContent, result: $('.result').textContent, slices, build: $('.build').textContent };
+        }
+        return out;
+      });
+      const lanesOf = (run, pattern) => new Set(run.slices.filter(([lane]) => pattern.test(lane)).map(([lane]) => lane)).size;
+      for (const [scenario, run] of Object.entries(runs)) {
+        assert.match(run.status, /^Done: /, `${scenario}: ${run.status}`);
+        assert.match(run.result, /^Result: /, `${scenario}: ${run.result}`);
+        assert.match(run.build, /^threads/, 'the page is cross-origin isolated here');
       }
-      return out;
-    });
-    const lanesOf = (run, pattern) => new Set(run.slices.filter(([lane]) => pattern.test(lane)).map(([lane]) => lane)).size;
-    for (const [scenario, run] of Object.entries(runs)) {
-      assert.match(run.status, /^Done: /, `${scenario}: ${run.status}`);
-      assert.match(run.result, /^Result: /, `${scenario}: ${run.result}`);
-      assert.match(run.build, /^threads/, 'the page is cross-origin isolated here');
+      assert.equal(runs['blocking-squares'].slices.length, 6);
+      assert.equal(lanesOf(runs['blocking-squares'], /^ThreadPoolExecutor-\d+_\d$/), 3);
+      // In the done set's order, as Python's `wait` gives it: compared as a set.
+      const squares = JSON.parse(runs['blocking-squares'].result.replace(/^Result: /, ''));
+      assert.deepEqual(squares.sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
+      assert.equal(lanesOf(runs['blocking-squares-processes'], /^PID \d+$/), 3);
+      assert.equal(lanesOf(runs['to-thread'], /^asyncio_\d$/), 1);
+      assert.equal(lanesOf(runs['run-in-executor'], /^asyncio_\d$/), 1);
+      assert.deepEqual(runs['cpu-bound'].slices.map(([, name]) => name), ['cpu_task(2000000)']);
+      assert.equal(runs['choose-executor'].slices.filter(([, name]) => name.startsWith('http_get')).length, 2);
+    } finally {
+      await page.close();
     }
-    assert.equal(runs['blocking-squares'].slices.length, 6);
-    assert.equal(lanesOf(runs['blocking-squares'], /^ThreadPoolExecutor-\d+_\d$/), 3);
-    // In the done set's order, as Python's `wait` gives it: compared as a set.
-    const squares = JSON.parse(runs['blocking-squares'].result.replace(/^Result: /, ''));
-    assert.deepEqual(squares.sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
-    assert.equal(lanesOf(runs['blocking-squares-processes'], /^PID \d+$/), 3);
-    assert.equal(lanesOf(runs['to-thread'], /^asyncio_\d$/), 1);
-    assert.equal(lanesOf(runs['run-in-executor'], /^asyncio_\d$/), 1);
-    assert.deepEqual(runs['cpu-bound'].slices.map(([, name]) => name), ['cpu_task(2000000)']);
-    assert.equal(runs['choose-executor'].slices.filter(([, name]) => name.startsWith('http_get')).length, 2);
-  } finally {
-    await page.close();
-  }
-});
+  });
+}

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { after, before } from 'node:test';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -52,7 +52,7 @@ export function bothSites() {
   before(async () => {
     env.isolated = await serveSite();
     env.plain = await serveSite({ isolated: false });
-    env.chromium = await launchChromium();
+    if (engines(['chromium']).length) env.chromium = await launchChromium();
   });
   after(async () => {
     await env.chromium?.close();
@@ -95,15 +95,71 @@ export async function openPage(browser, url) {
 }
 
 /**
- * Debian's Firefox through geckodriver, with the one call the tests need:
- * `evaluate(fn, arg)` runs `fn(arg)` in the page and resolves to its (JSON) result,
- * as Playwright's `page.evaluate` does. (Playwright drives only its own Firefox build.)
+ * The engines this run tests: `E2E_BROWSERS` (a comma list of chromium, firefox,
+ * webkit), or all three. `engines(list)` keeps those of `list` this run tests, so a
+ * test file loops over `engines(['chromium', 'firefox', 'webkit'])`.
  */
-export async function openFirefoxPage(url) {
+const chosen = (process.env.E2E_BROWSERS ?? 'chromium,firefox,webkit').split(',').map((b) => b.trim());
+export const engines = (list) => list.filter((browser) => chosen.includes(browser));
+
+/** `test`, for a test that drives Chromium through Playwright: left out of a run without it. */
+export const chromiumTest = (...args) => (chosen.includes('chromium') ? test(...args) : undefined);
+
+/** The X display WebKitGTK draws on: `DISPLAY`, or an Xvfb of this process's own. */
+let display;
+async function xDisplay() {
+  if (process.env.DISPLAY) return process.env.DISPLAY;
+  display ??= (async () => {
+    for (let n = 90; n < 140; n++) {
+      const xvfb = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+      const died = once(xvfb, 'exit').then(() => false);
+      const up = new Promise((r) => setTimeout(() => r(true), 500));
+      if (await Promise.race([died, up])) {
+        process.on('exit', () => xvfb.kill());
+        xvfb.unref();
+        return `:${n}`;
+      }
+    }
+    throw new Error('no X display: set DISPLAY, or install xvfb (scripts/setup.sh --test does)');
+  })();
+  return display;
+}
+
+/** How to start each W3C WebDriver, and the capabilities of a headless session. */
+const drivers = {
+  firefox: async () => ({
+    command: process.env.GECKODRIVER ?? `${process.env.HOME}/.cargo/bin/geckodriver`,
+    args: (port) => ['--port', String(port), '--host', '127.0.0.1'],
+    env: {},
+    capabilities: {
+      browserName: 'firefox',
+      'moz:firefoxOptions': {
+        binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+        args: ['-headless'],
+        prefs: { 'network.connectivity-service.enabled': false, 'app.update.enabled': false },
+      },
+    },
+  }),
+  // WebKitGTK's MiniBrowser, on an X display. Linux WebKit keeps SharedArrayBuffer
+  // behind a switch in the browser's environment (Safari has it on isolated pages).
+  webkit: async ({ sharedArrayBuffer }) => ({
+    command: process.env.WEBKITWEBDRIVER ?? '/usr/bin/WebKitWebDriver',
+    args: (port) => [`--port=${port}`, '--host=127.0.0.1'],
+    env: { DISPLAY: await xDisplay(), ...(sharedArrayBuffer ? { JSC_useSharedArrayBuffer: '1' } : {}) },
+    capabilities: {},
+  }),
+};
+
+/**
+ * `url` in Firefox (geckodriver) or WebKit (WebKitWebDriver), with the one call the
+ * tests need: `evaluate(fn, arg)` runs `fn(arg)` in the page and resolves to its (JSON)
+ * result, as Playwright's `page.evaluate` does (Playwright drives only its own Firefox
+ * and WebKit builds). `{ sharedArrayBuffer: false }` starts WebKit without the switch.
+ */
+export async function openWebDriverPage(browser, url, { sharedArrayBuffer = true } = {}) {
+  const driver = await drivers[browser]({ sharedArrayBuffer });
   const port = await freePort();
-  const driver = spawn(process.env.GECKODRIVER ?? `${process.env.HOME}/.cargo/bin/geckodriver`, ['--port', String(port), '--host', '127.0.0.1'], {
-    stdio: 'ignore',
-  });
+  const server = spawn(driver.command, driver.args(port), { stdio: 'ignore', env: { ...process.env, ...driver.env } });
   const base = `http://127.0.0.1:${port}`;
   const call = async (method, path, body) => {
     const response = await fetch(base + path, {
@@ -124,18 +180,7 @@ export async function openFirefoxPage(url) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const { sessionId } = await call('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'firefox',
-        'moz:firefoxOptions': {
-          binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
-          args: ['-headless'],
-          prefs: { 'network.connectivity-service.enabled': false, 'app.update.enabled': false },
-        },
-      },
-    },
-  });
+  const { sessionId } = await call('POST', '/session', { capabilities: { alwaysMatch: driver.capabilities } });
   const session = `/session/${sessionId}`;
   await call('POST', `${session}/timeouts`, { script: 120_000, pageLoad: 60_000 });
   await call('POST', `${session}/url`, { url });
@@ -149,21 +194,21 @@ export async function openFirefoxPage(url) {
     },
     async close() {
       await call('DELETE', session).catch(() => {});
-      driver.kill();
+      server.kill();
     },
   };
 }
 
 /**
- * `url` in `browser` ('chromium' through Playwright, 'firefox' through geckodriver):
- * `{ page, close }`, where `page.evaluate` works in both.
+ * `url` in `browser` ('chromium' through Playwright, 'firefox' and 'webkit' through
+ * their WebDrivers): `{ page, close }`, where `page.evaluate` works in all three.
  */
-export async function openIn(browser, url) {
+export async function openIn(browser, url, options) {
   if (browser === 'chromium') {
     const chromium = await launchChromium();
     return { page: await openPage(chromium, url), close: () => chromium.close() };
   }
-  const page = await openFirefoxPage(url);
+  const page = await openWebDriverPage(browser, url, options);
   return { page, close: () => page.close() };
 }
 

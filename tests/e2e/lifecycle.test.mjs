@@ -4,7 +4,7 @@
 // counted from outside the page, as the browser sees them (Playwright's page.workers()).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bothSites, openFirefoxPage, openPage, queueAtOnce } from './harness.mjs';
+import { bothSites, chromiumTest, engines, openPage, openWebDriverPage, queueAtOnce } from './harness.mjs';
 
 const env = bothSites();
 
@@ -28,7 +28,7 @@ async function workersBackTo(page, count) {
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   const site = () => env.siteFor(kind);
 
-  test(`${kind}: shutdown without waiting mid-run settles every job, then every worker goes`, async () => {
+  chromiumTest(`${kind}: shutdown without waiting mid-run settles every job, then every worker goes`, async () => {
     const page = await ready(site());
     const out = await page.evaluate(async (kind) => {
       const run = async (cancelFutures) => {
@@ -54,7 +54,7 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
     await page.close();
   });
 
-  test(`${kind}: a pool freed mid-run (dropped) lets its jobs finish and its workers go`, async () => {
+  chromiumTest(`${kind}: a pool freed mid-run (dropped) lets its jobs finish and its workers go`, async () => {
     const page = await ready(site());
     const outcomes = await page.evaluate(async (kind) => {
       const pool = new wx[kind]({ maxWorkers: 2 });
@@ -69,7 +69,7 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   });
 }
 
-test('navigating away mid-run ends every worker of the page', async () => {
+chromiumTest('navigating away mid-run ends every worker of the page', async () => {
   for (const site of [env.isolated, env.plain]) {
     const page = await ready(site);
     await page.evaluate(() => {
@@ -89,7 +89,7 @@ test('navigating away mid-run ends every worker of the page', async () => {
   }
 });
 
-test('bad timeouts and an empty wait say what is wrong, and the pool goes on', async () => {
+chromiumTest('bad timeouts and an empty wait say what is wrong, and the pool goes on', async () => {
   const page = await ready(env.plain);
   const out = await page.evaluate(async () => {
     const pool = new wx.ProcessPoolExecutor({ maxWorkers: 1 });
@@ -137,7 +137,7 @@ test('bad timeouts and an empty wait say what is wrong, and the pool goes on', a
 // - processes: each worker's listener held its pool, records and all, until the
 //   browser next collected garbage (seen in Firefox's chaos run, which cannot force one).
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
-  test(`${kind}: pools that shut down, one worker of each ended by a trap, give their memory back at once`, async () => {
+  chromiumTest(`${kind}: pools that shut down, one worker of each ended by a trap, give their memory back at once`, async () => {
     const page = await ready(env.siteFor(kind));
     const out = await page.evaluate(async (kind) => {
       const once = async () => {
@@ -166,7 +166,7 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
 }
 
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
-  test(`${kind}: 100,000 jobs queued at once all complete`, async () => {
+  chromiumTest(`${kind}: 100,000 jobs queued at once all complete`, async () => {
     const page = await ready(env.siteFor(kind));
     const out = await page.evaluate(queueAtOnce, { kind, jobs: 100_000 });
     assert.equal(out.fulfilled, 100_000);
@@ -197,9 +197,9 @@ async function midRun(kind) {
   return { outcomes, left: wx.liveWorkers().length - before };
 }
 
-for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
-  test(`Firefox, ${kind}: pools shut down or freed mid-run settle every job and end their workers`, async () => {
-    const page = await openFirefoxPage(`${env.siteFor(kind).url}/tests/e2e/blank-widget.html`);
+for (const browser of engines(['firefox', 'webkit'])) for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+  test(`${browser}, ${kind}: pools shut down or freed mid-run settle every job and end their workers`, async () => {
+    const page = await openWebDriverPage(browser, `${env.siteFor(kind).url}/tests/e2e/blank-widget.html`);
     try {
       const out = await page.evaluate(midRun, kind);
       assert.equal(out.outcomes.length, 10);

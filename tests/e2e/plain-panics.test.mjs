@@ -5,7 +5,7 @@
 // in Firefox. (tests/web.rs checks the threaded build, whose panics unwind.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openIn, serveSite } from './harness.mjs';
+import { engines, openIn, serveSite } from './harness.mjs';
 
 // Runs in the page.
 async function panicOnProcess() {
@@ -43,7 +43,7 @@ async function panicOnProcess() {
   return out;
 }
 
-for (const browser of ['chromium', 'firefox']) {
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
   describe(`${browser}, plain build: a panicking job`, () => {
     let site;
     let opened;

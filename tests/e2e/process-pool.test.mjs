@@ -2,7 +2,7 @@
 // Firefox, on a cross-origin isolated page and on one served without the two headers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openIn, serveSite } from './harness.mjs';
+import { engines, openIn, serveSite } from './harness.mjs';
 
 // Runs in the page: every scenario and check at once, the data back for asserting.
 async function exercise() {
@@ -58,7 +58,7 @@ async function exercise() {
   return out;
 }
 
-for (const browser of ['chromium', 'firefox']) {
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
   for (const isolated of [true, false]) {
     describe(`${browser}, ${isolated ? 'cross-origin isolated page' : 'page without isolation headers'}`, () => {
       let site;

@@ -1,13 +1,14 @@
 // The JavaScript API of the threaded build, served as a user would serve it.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, openPage, serveSite } from './harness.mjs';
+import { after, before } from 'node:test';
+import { chromiumTest, engines, launchChromium, openPage, serveSite } from './harness.mjs';
 
 let site;
 let browser;
 let page;
 
 before(async () => {
+  if (!engines(['chromium']).length) return; // Playwright drives Chromium only
   site = await serveSite();
   browser = await launchChromium();
   page = await openPage(browser, `${site.url}/index.html`);
@@ -22,7 +23,7 @@ after(async () => {
   site?.close();
 });
 
-test('submit resolves to the result and names its worker', async () => {
+chromiumTest('submit resolves to the result and names its worker', async () => {
   const job = await page.evaluate(async () => {
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 3 });
     const job = executor.submit('blocks', 2);
@@ -42,7 +43,7 @@ test('submit resolves to the result and names its worker', async () => {
   assert.equal(job.alive, 0);
 });
 
-test('bad options and late submits throw with the rule in the message', async () => {
+chromiumTest('bad options and late submits throw with the rule in the message', async () => {
   const errors = await page.evaluate(() => {
     const attempt = (f) => {
       try {
@@ -73,7 +74,7 @@ test('bad options and late submits throw with the rule in the message', async ()
   assert.equal(errors.late, 'cannot schedule new futures after shutdown');
 });
 
-test('blocks refuses an n whose square overflows, and the pool goes on', async () => {
+chromiumTest('blocks refuses an n whose square overflows, and the pool goes on', async () => {
   const outcome = await page.evaluate(async () => {
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
     const error = await executor.submit('blocks', 2 ** 32).then(() => null, (e) => e.message);
@@ -85,7 +86,7 @@ test('blocks refuses an n whose square overflows, and the pool goes on', async (
   assert.equal(outcome.after, 9);
 });
 
-test('wait, asCompleted, gather and map from JavaScript', async () => {
+chromiumTest('wait, asCompleted, gather and map from JavaScript', async () => {
   const out = await page.evaluate(async () => {
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 3 });
     // All three threads started first: the orderings below are about job lengths,
@@ -128,7 +129,7 @@ test('wait, asCompleted, gather and map from JavaScript', async () => {
   assert.deepEqual(out.mapped, [9, 1, 4]);
 });
 
-test('cancel works only while a job waits, and a cancelled job rejects', async () => {
+chromiumTest('cancel works only while a job waits, and a cancelled job rejects', async () => {
   const out = await page.evaluate(async () => {
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 1 });
     const running = executor.submit('blocks_for', 1, 200);
@@ -150,7 +151,7 @@ test('cancel works only while a job waits, and a cancelled job rejects', async (
   assert.equal(out.result, 1);
 });
 
-test('runInExecutor(null) and toThread use the default executor', async () => {
+chromiumTest('runInExecutor(null) and toThread use the default executor', async () => {
   const out = await page.evaluate(async () => {
     const a = wx.runInExecutor(null, 'blocks', 4);
     const b = wx.toThread('blocks', 5);
@@ -162,14 +163,14 @@ test('runInExecutor(null) and toThread use the default executor', async () => {
   assert.match(out[3], /^asyncio_\d$/);
 });
 
-test('the page stays free of console errors', () => {
+chromiumTest('the page stays free of console errors', () => {
   assert.deepEqual(page.problems, []);
 });
 
 // Regression: in Chromium, rounds of 10,000 jobs on a warm pool used to stall the page
 // within a few rounds (a worker hung in the engine, holding the pool's lock, after
 // touching freshly grown wasm memory). Five rounds on a fresh page, each fully settled.
-test('rounds of 10,000 jobs on a warm pool all settle', async () => {
+chromiumTest('rounds of 10,000 jobs on a warm pool all settle', async () => {
   const fresh = await openPage(browser, `${site.url}/index.html`);
   const rounds = await fresh.evaluate(async () => {
     const { load } = await import('/www/web-executors.js');

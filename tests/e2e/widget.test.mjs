@@ -4,7 +4,7 @@
 // budget of workers; then embed.html again in Firefox.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openFirefoxPage, openPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
+import { chromiumTest, engines, launchChromium, openPage, openWebDriverPage, screenshotPath, serveSite, widgetsDone } from './harness.mjs';
 
 let strict;
 let isolated;
@@ -13,7 +13,7 @@ let browser;
 before(async () => {
   strict = await serveSite({ config: 'tests/e2e/serve.embed.json' });
   isolated = await serveSite();
-  browser = await launchChromium();
+  if (engines(['chromium']).length) browser = await launchChromium();
 });
 
 after(async () => {
@@ -49,7 +49,7 @@ async function scrollThrough(page) {
 
 const statuses = (page) => page.$$eval('executor-timeline', (ws) => ws.map((w) => w.shadowRoot.querySelector('.status').textContent));
 
-test('embed.html without isolation and under a strict CSP: three widgets run on process workers', async () => {
+chromiumTest('embed.html without isolation and under a strict CSP: three widgets run on process workers', async () => {
   const page = await openEmbed(strict);
   await page.waitForTimeout(1500);
   const before = await statuses(page);
@@ -72,7 +72,7 @@ test('embed.html without isolation and under a strict CSP: three widgets run on 
   await page.closeAll();
 });
 
-test('the same page with the isolation headers runs on threads', async () => {
+chromiumTest('the same page with the isolation headers runs on threads', async () => {
   const page = await openEmbed(isolated);
   await scrollThrough(page);
   await widgetsDone(page, 90_000);
@@ -85,7 +85,7 @@ test('the same page with the isolation headers runs on threads', async () => {
   await page.closeAll();
 });
 
-test('a bad attribute shows what is wrong in the widget and, once, the console; the page goes on', async () => {
+chromiumTest('a bad attribute shows what is wrong in the widget and, once, the console; the page goes on', async () => {
   const page = await openEmbed(strict);
   const messages = await page.evaluate(async () => {
     const add = (attributes) => {
@@ -117,7 +117,7 @@ test('a bad attribute shows what is wrong in the widget and, once, the console; 
   await page.closeAll();
 });
 
-test('a widget removed mid-run lets its workers go, and the next run is its own', async () => {
+chromiumTest('a widget removed mid-run lets its workers go, and the next run is its own', async () => {
   const page = await openEmbed(strict, 'tests/e2e/blank-widget.html');
   const out = await page.evaluate(async () => {
     const { load } = await import('/www/web-executors.js');
@@ -150,7 +150,7 @@ test('a widget removed mid-run lets its workers go, and the next run is its own'
   await page.closeAll();
 });
 
-test('six widgets on a page never have more workers alive than the budget', async () => {
+chromiumTest('six widgets on a page never have more workers alive than the budget', async () => {
   const page = await openEmbed(strict, 'tests/e2e/blank-widget.html');
   await page.setViewportSize({ width: 900, height: 2400 }); // all six on screen
   const out = await page.evaluate(async () => {
@@ -183,26 +183,28 @@ test('six widgets on a page never have more workers alive than the budget', asyn
   await page.closeAll();
 });
 
-test('Firefox: embed.html under the strict CSP runs its three widgets on process workers', async () => {
-  const page = await openFirefoxPage(`${strict.url}/www/embed.html`);
-  try {
-    const shown = await page.evaluate(async () => {
-      const widgets = [...document.querySelectorAll('executor-timeline')];
-      const status = (w) => w.shadowRoot.querySelector('.status').textContent;
-      // Each into view in turn: one off screen does not start.
-      for (const w of widgets) {
-        w.scrollIntoView();
-        await new Promise((r) => setTimeout(r, 300));
+for (const browser of engines(['firefox', 'webkit'])) {
+  test(`${browser}: embed.html under the strict CSP runs its three widgets on process workers`, async () => {
+    const page = await openWebDriverPage(browser, `${strict.url}/www/embed.html`);
+    try {
+      const shown = await page.evaluate(async () => {
+        const widgets = [...document.querySelectorAll('executor-timeline')];
+        const status = (w) => w.shadowRoot.querySelector('.status').textContent;
+        // Each into view in turn: one off screen does not start.
+        for (const w of widgets) {
+          w.scrollIntoView();
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        for (let i = 0; i < 900 && !widgets.every((w) => /^Done/.test(status(w))); i++) await new Promise((r) => setTimeout(r, 100));
+        return widgets.map((w) => ({ status: status(w), build: w.shadowRoot.querySelector('.build').textContent, bars: w.barCount }));
+      });
+      for (const { status, build } of shown) {
+        assert.match(status, /^Done/);
+        assert.match(build, /processes only/);
       }
-      for (let i = 0; i < 900 && !widgets.every((w) => /^Done/.test(status(w))); i++) await new Promise((r) => setTimeout(r, 100));
-      return widgets.map((w) => ({ status: status(w), build: w.shadowRoot.querySelector('.build').textContent, bars: w.barCount }));
-    });
-    for (const { status, build } of shown) {
-      assert.match(status, /^Done/);
-      assert.match(build, /processes only/);
+      assert.deepEqual(shown.map((w) => w.bars), [6, 1, 1]);
+    } finally {
+      await page.close();
     }
-    assert.deepEqual(shown.map((w) => w.bars), [6, 1, 1]);
-  } finally {
-    await page.close();
-  }
-});
+  });
+}
