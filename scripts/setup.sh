@@ -46,6 +46,10 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+# WebKit, Safari's engine: WebKitGTK's WebDriver (it starts MiniBrowser), which draws on
+# an X display, so Xvfb too.
+command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || missing+=(xvfb)
 command -v python3 >/dev/null || missing+=(python3) # CPython, the benchmark's reference
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bothSites, engines, openPage, openWebDriverPage } from './harness.mjs';
 
-const JOBS = 2000;
+const JOBS = Number(process.env.CHAOS_JOBS ?? 2000); // CHAOS_JOBS=200 for a quick look
 /** What may stay allocated in the wasm heap after a run: a grown table or two, and
  * wasm-bindgen's 512 bytes for each thread worker ended (lifecycle.test.mjs); not
  * 2,000 of anything (that is 16 bytes a job). */
@@ -196,7 +196,11 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
   }
 
   for (const [browser, seed] of engines(['firefox', 'webkit']).map((b, i) => [b, 11 + i])) {
-    test(`${browser}, ${kind}: ${JOBS} jobs of chaos`, async () => {
+    // WebKit's in-place wasm interpreter (IPInt) loops when it unwinds a Rust panic in
+    // the threaded build before that code is compiled, and the page freezes: README,
+    // "Known limits". A process worker's panic aborts instead, so processes run.
+    const skip = browser === 'webkit' && kind === 'ThreadPoolExecutor' && 'WebKit IPInt bug: a panic on a thread worker can freeze the page (README, Known limits)';
+    test(`${browser}, ${kind}: ${JOBS} jobs of chaos`, { skip }, async () => {
       const page = await openWebDriverPage(browser, `${site().url}/tests/e2e/blank-widget.html`);
       try {
         check(await page.evaluate(chaos, { kind, jobs: JOBS, seed }), kind);

@@ -219,6 +219,7 @@ for (const browser of engines(['firefox', 'webkit'])) {
     const page = await openWebDriverPage(browser, `${site.url}/index.html`);
     try {
       const runs = await page.evaluate(async () => {
+        await customElements.whenDefined('executor-timeline');
         const demo = document.querySelector('#demo');
         const $ = (s) => demo.shadowRoot.querySelector(s);
         // Loaded once the corner says which build runs.

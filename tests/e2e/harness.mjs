@@ -145,7 +145,7 @@ const drivers = {
   webkit: async ({ sharedArrayBuffer }) => ({
     command: process.env.WEBKITWEBDRIVER ?? '/usr/bin/WebKitWebDriver',
     args: (port) => [`--port=${port}`, '--host=127.0.0.1'],
-    env: { DISPLAY: await xDisplay(), ...(sharedArrayBuffer ? { JSC_useSharedArrayBuffer: '1' } : {}) },
+    env: { DISPLAY: await xDisplay(), ...(sharedArrayBuffer ? { JSC_useSharedArrayBuffer: '1' } : {}), ...(process.env.JSC_EXTRA ? Object.fromEntries([process.env.JSC_EXTRA.split('=')]) : {}) },
     capabilities: {},
   }),
 };
@@ -159,7 +159,7 @@ const drivers = {
 export async function openWebDriverPage(browser, url, { sharedArrayBuffer = true } = {}) {
   const driver = await drivers[browser]({ sharedArrayBuffer });
   const port = await freePort();
-  const server = spawn(driver.command, driver.args(port), { stdio: 'ignore', env: { ...process.env, ...driver.env } });
+  const server = spawn(driver.command, driver.args(port), { stdio: process.env.WEBDRIVER_LOG ? 'inherit' : 'ignore', env: { ...process.env, ...driver.env } });
   const base = `http://127.0.0.1:${port}`;
   const call = async (method, path, body) => {
     const response = await fetch(base + path, {

@@ -141,3 +141,70 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     });
   }
 }
+
+// In a page: load() where the threaded build cannot run, then the scenarios on
+// processes. `refuseLargeSharedMemory` makes reserving the threaded build's 1 GiB
+// shared memory fail, as Safari on iOS can, while small shared memories still work.
+async function fallBack({ refuseLargeSharedMemory }) {
+  if (refuseLargeSharedMemory) {
+    const Memory = WebAssembly.Memory;
+    const refusing = function Memory_(descriptor) {
+      if (descriptor?.shared && descriptor.maximum > 1) throw new RangeError('Out of memory: cannot reserve this shared memory');
+      return new Memory(descriptor);
+    };
+    refusing.prototype = Memory.prototype;
+    WebAssembly.Memory = refusing;
+  }
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const out = { build: wx.build, threadsAvailable: wx.threadsAvailable, whyNoThreads: wx.whyNoThreads };
+  out.squares = await wx.runScenario('blocking-squares-processes', { maxWorkers: 3 });
+  out.workers = [...new Set(wx.records().map((r) => r.worker))];
+  out.sum = await wx.runScenario('cpu-bound', { n: 2_000_000 });
+  out.defaultWorker = await (async () => {
+    const job = wx.toThread('blocks', 2);
+    await job;
+    return job.worker;
+  })();
+  return out;
+}
+
+const fallbacks = [
+  ...engines(['chromium', 'firefox', 'webkit']).map((browser) => ({
+    browser,
+    why: 'its 1 GiB shared memory cannot be reserved',
+    options: {},
+    arg: { refuseLargeSharedMemory: true },
+    because: /^the threaded build could not start \(RangeError: Out of memory/,
+  })),
+  // Linux WebKit without JSC_useSharedArrayBuffer: it makes shared memory but cannot
+  // post it to a worker.
+  ...engines(['webkit']).map((browser) => ({
+    browser,
+    why: 'WebKit cannot post shared memory (no SharedArrayBuffer switch)',
+    options: { sharedArrayBuffer: false },
+    arg: { refuseLargeSharedMemory: false },
+    because: /cannot post shared memory to a worker \(DataCloneError/,
+  })),
+];
+
+for (const { browser, why, options, arg, because } of fallbacks) {
+  test(`${browser}, an isolated page where ${why}: the plain build runs, on processes`, async () => {
+    const site = await serveSite({ isolated: true });
+    const opened = await openIn(browser, `${site.url}/index.html`, options);
+    try {
+      const out = await opened.page.evaluate(fallBack, arg);
+      assert.equal(out.build, 'plain');
+      assert.equal(out.threadsAvailable, false);
+      assert.match(out.whyNoThreads, because);
+      assert.deepEqual([...out.squares].sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
+      assert.equal(out.workers.length, 3, `three processes: ${out.workers}`);
+      assert.ok(out.sum > 1.8e9 && out.sum < 1.9e9, String(out.sum));
+      assert.match(out.defaultWorker, /^100\d\d$/, 'the default executor runs on processes');
+      if (browser === 'chromium') assert.deepEqual(opened.page.problems, []);
+    } finally {
+      await opened.close();
+      site.close();
+    }
+  });
+}
