@@ -214,9 +214,25 @@ chromiumTest('at 375 px wide everything fits and is reachable by keyboard', asyn
   await run.page.close();
 });
 
-for (const browser of engines(['firefox', 'webkit'])) {
-  test(`${browser}: the page runs each of the six scenarios to the end, on the workers they call for`, async () => {
-    const page = await openWebDriverPage(browser, `${site.url}/index.html`);
+// The six scenarios in Firefox and WebKit: on the isolated page (threads), on the plain
+// page (processes), and in WebKit on an isolated page without its SharedArrayBuffer
+// switch, where load() falls back to the plain build.
+const pages = [
+  ...engines(['firefox', 'webkit']).map((browser) => ({ browser, where: 'the isolated page', isolated: true, threads: true })),
+  ...engines(['firefox', 'webkit']).map((browser) => ({ browser, where: 'the plain page', isolated: false, threads: false })),
+  ...engines(['webkit']).map((browser) => ({
+    browser,
+    where: 'an isolated page without the SharedArrayBuffer switch',
+    isolated: true,
+    threads: false,
+    options: { sharedArrayBuffer: false },
+  })),
+];
+
+for (const { browser, where, isolated, threads, options } of pages) {
+  test(`${browser}, ${where}: the page runs each of the six scenarios to the end, on the workers they call for`, async () => {
+    const served = isolated ? site : await serveSite({ isolated: false });
+    const page = await openWebDriverPage(browser, `${served.url}/index.html`, options);
     try {
       const runs = await page.evaluate(async () => {
         await customElements.whenDefined('executor-timeline');
@@ -248,18 +264,42 @@ for (const browser of engines(['firefox', 'webkit'])) {
       for (const [scenario, run] of Object.entries(runs)) {
         assert.match(run.status, /^Done: /, `${scenario}: ${run.status}`);
         assert.match(run.result, /^Result: /, `${scenario}: ${run.result}`);
-        assert.match(run.build, /^threads/, 'the page is cross-origin isolated here');
+        assert.match(run.build, threads ? /^threads/ : /processes only/, `${scenario}: ${run.build}`);
       }
+      // Without threads, a scenario's default executor is processes (README).
+      const worker = threads ? /^ThreadPoolExecutor-\d+_\d$/ : /^PID \d+$/;
+      const asyncio = threads ? /^asyncio_\d$/ : /^PID \d+$/;
       assert.equal(runs['blocking-squares'].slices.length, 6);
-      assert.equal(lanesOf(runs['blocking-squares'], /^ThreadPoolExecutor-\d+_\d$/), 3);
+      assert.equal(lanesOf(runs['blocking-squares'], worker), 3);
       // In the done set's order, as Python's `wait` gives it: compared as a set.
       const squares = JSON.parse(runs['blocking-squares'].result.replace(/^Result: /, ''));
       assert.deepEqual(squares.sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
       assert.equal(lanesOf(runs['blocking-squares-processes'], /^PID \d+$/), 3);
-      assert.equal(lanesOf(runs['to-thread'], /^asyncio_\d$/), 1);
-      assert.equal(lanesOf(runs['run-in-executor'], /^asyncio_\d$/), 1);
+      assert.equal(lanesOf(runs['to-thread'], asyncio), 1);
+      assert.equal(lanesOf(runs['run-in-executor'], asyncio), 1);
       assert.deepEqual(runs['cpu-bound'].slices.map(([, name]) => name), ['cpu_task(2000000)']);
-      assert.equal(runs['choose-executor'].slices.filter(([, name]) => name.startsWith('http_get')).length, 2);
+      // One GET on each kind of worker the page has.
+      assert.equal(runs['choose-executor'].slices.filter(([, name]) => name.startsWith('http_get')).length, threads ? 2 : 1);
+    } finally {
+      await page.close();
+      if (!isolated) served.close();
+    }
+  });
+}
+
+// Scenario 1 in WebKit, as a picture beside Chromium's (docs/screenshots).
+for (const browser of engines(['webkit'])) {
+  test(`${browser}: scenario 1's screenshot`, async () => {
+    const page = await openWebDriverPage(browser, `${site.url}/index.html?scenario=blocking-squares&run`);
+    try {
+      const status = await page.evaluate(async () => {
+        await customElements.whenDefined('executor-timeline');
+        const $ = (s) => document.querySelector('#demo').shadowRoot.querySelector(s);
+        for (let i = 0; i < 300 && !/^Done/.test($('.status').textContent); i++) await new Promise((r) => setTimeout(r, 50));
+        return $('.status').textContent;
+      });
+      assert.match(status, /^Done: /);
+      await page.screenshot(screenshotPath(`scenario-1-threads-${browser}`));
     } finally {
       await page.close();
     }

@@ -2,6 +2,7 @@
 // Chromium with playwright-core: what the end-to-end tests share.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +192,11 @@ export async function openWebDriverPage(browser, url, { sharedArrayBuffer = true
       const { ok, error } = await call('POST', `${session}/execute/async`, { script, args: [arg ?? null] });
       if (error !== undefined) throw new Error(error);
       return ok;
+    },
+    /** A PNG of the window, `width` × `height` CSS pixels, written to `path`. */
+    async screenshot(path, { width = 1400, height = 1000 } = {}) {
+      await call('POST', `${session}/window/rect`, { width, height });
+      writeFileSync(path, Buffer.from(await call('GET', `${session}/screenshot`), 'base64'));
     },
     async close() {
       await call('DELETE', session).catch(() => {});
