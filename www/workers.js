@@ -30,7 +30,8 @@ function start(name, first, onEnd, onMessage) {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       // WebKitGTK (2.50) on an isolated page with shared memory on: after workers have
-      // ended, as many new ones can fail to load, with no message. Start it again.
+      // ended, as many new ones can fail to load, with no message. Start it again, but
+      // only one that never said it started: a thread's entry must run once.
       if (!heard && !event.message && tries < 4 && !ended) {
         tries++;
         live.delete(worker);
@@ -42,6 +43,7 @@ function start(name, first, onEnd, onMessage) {
     });
     worker.addEventListener('message', ({ data }) => {
       heard = true;
+      if (data?.type === 'wx-started') return;
       if (data?.type === 'wx-exit') {
         if (end()) onEnd(data.reason);
       } else if (!ended) {
@@ -145,6 +147,8 @@ if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScop
     const role = { 'wx-thread': thread, 'wx-process': process, 'wx-probe': probe }[data?.type];
     if (!role) return;
     self.removeEventListener('message', begin);
+    // Loaded: from here on it is this worker's, and a failure is its death.
+    postMessage({ type: 'wx-started' });
     try {
       await role(data);
       exit(null);
