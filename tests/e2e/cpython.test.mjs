@@ -1,6 +1,6 @@
 // CPython's own tests of concurrent.futures and of asyncio's wait, as_completed, gather
-// and to_thread, ported to the JavaScript API and run in real browsers: Chromium and
-// Firefox, each on a cross-origin isolated page (ThreadPoolExecutor) and on a page
+// and to_thread, ported to the JavaScript API and run in real browsers: Chromium,
+// Firefox and WebKit, each on a cross-origin isolated page (ThreadPoolExecutor) and on a page
 // without the isolation headers (ProcessPoolExecutor). docs/cpython-tests.md maps each
 // CPython test to its port here, and says why the others are not ported.
 //
@@ -12,8 +12,8 @@
 // wide gaps (tens of ms against a second or more): the machine may be busy.
 //
 // One deliberate difference, asserted as this project behaves: a process worker that
-// dies fails the job it was running (BrokenProcessPool, naming the worker) and the pool
-// replaces the worker and goes on, where CPython marks the whole pool broken.
+// dies fails the jobs it had been handed (BrokenProcessPool, naming the worker) and the
+// pool replaces the worker and goes on, where CPython marks the whole pool broken.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines, openIn, serveSite } from './harness.mjs';
