@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crate::job::{JobError, JobFuture};
+use crate::job::{JobError, JobFuture, PythonException};
 use crate::sync::SpinLock;
 use crate::time::{Sleep, sleep};
 
@@ -130,9 +130,9 @@ pub enum WaitError {
     Timeout { unfinished: usize, total: usize },
 }
 
-impl WaitError {
-    /// The Python exception this is: `ValueError`, `TimeoutError`.
-    pub fn python_name(&self) -> &'static str {
+impl PythonException for WaitError {
+    /// `ValueError`, `TimeoutError`.
+    fn python_name(&self) -> &'static str {
         match self {
             WaitError::Empty => "ValueError",
             WaitError::Timeout { .. } => "TimeoutError",
@@ -283,9 +283,7 @@ pub async fn gather_return_exceptions<T: Send + 'static>(futures: Vec<JobFuture<
 
 /// A settled job's result, taken.
 fn taken<T: Send + 'static>(future: &JobFuture<T>) -> Result<T, JobError> {
-    future.take_result().unwrap_or_else(|| {
-        Err(JobError::Failed { job: future.label().to_owned(), message: "its result was already taken".into() })
-    })
+    future.take_result().unwrap_or_else(|| Err(future.result_taken()))
 }
 
 /// The results of `executor.map`, in input order.
@@ -315,19 +313,7 @@ impl<T: Send + 'static> MapResults<T> {
     pub(crate) async fn next_settled(&mut self) -> Option<Result<JobFuture<T>, JobError>> {
         self.read = true;
         let front = self.futures.front()?;
-        let settled = poll_fn(|cx| {
-            if front.poll_done(cx).is_ready() {
-                return Poll::Ready(Ok(()));
-            }
-            match &mut self.deadline {
-                Some((timer, timeout)) => match Pin::new(timer).poll(cx) {
-                    Poll::Ready(_) => Poll::Ready(Err(JobError::WaitTimedOut { job: front.label().to_owned(), timeout: *timeout })),
-                    Poll::Pending => Poll::Pending,
-                },
-                None => Poll::Pending,
-            }
-        })
-        .await;
+        let settled = poll_fn(|cx| front.poll_done_by(cx, self.deadline.as_mut())).await;
         match settled {
             Ok(()) => self.futures.pop_front().map(Ok),
             Err(error) => {

@@ -63,10 +63,15 @@ pub enum JobError {
     WaitTimedOut { job: String, timeout: Duration },
 }
 
-impl JobError {
-    /// The name of the Python exception this is, as JavaScript errors carry it in
-    /// `name`. A job's own failure has no class of Python's: it is a `JobError`.
-    pub fn python_name(&self) -> &'static str {
+/// An error that is one of Python's exceptions: its class name, which JavaScript errors
+/// carry in `name` (`catch (e) { if (e.name === 'TimeoutError') … }`).
+pub trait PythonException: std::error::Error {
+    fn python_name(&self) -> &'static str;
+}
+
+impl PythonException for JobError {
+    /// A job's own failure has no class of Python's: it is a `JobError`.
+    fn python_name(&self) -> &'static str {
         match self {
             JobError::Cancelled => "CancelledError",
             JobError::Panicked { .. } | JobError::Failed { .. } => "JobError",
@@ -635,25 +640,33 @@ impl<T: Send + 'static> JobFuture<T> {
         T: Clone,
     {
         self.done_within(timeout).await?;
-        self.result().unwrap_or_else(|| Err(JobError::Failed { job: self.job.label.clone(), message: "its result was already taken".into() }))
+        self.result().unwrap_or_else(|| Err(self.result_taken()))
     }
 
     /// Ready when the job is done, or with `WaitTimedOut` when `timeout` passes first.
     async fn done_within(&self, timeout: Option<Duration>) -> Result<(), JobError> {
-        let mut timer = timeout.map(crate::time::sleep);
-        std::future::poll_fn(|cx| {
-            if self.poll_done(cx).is_ready() {
-                return Poll::Ready(Ok(()));
-            }
-            match (&mut timer, timeout) {
-                (Some(t), Some(timeout)) => match Pin::new(t).poll(cx) {
-                    Poll::Ready(_) => Poll::Ready(Err(JobError::WaitTimedOut { job: self.job.label.clone(), timeout })),
-                    Poll::Pending => Poll::Pending,
-                },
-                _ => Poll::Pending,
-            }
-        })
-        .await
+        let mut deadline = timeout.map(|timeout| (crate::time::sleep(timeout), timeout));
+        std::future::poll_fn(|cx| self.poll_done_by(cx, deadline.as_mut())).await
+    }
+
+    /// Ready once the job is done, or with `WaitTimedOut` once `deadline`'s timer (set
+    /// for its timeout) fires first; registers `cx` to be woken otherwise.
+    pub(crate) fn poll_done_by(&self, cx: &mut Context<'_>, deadline: Option<&mut (crate::time::Sleep, Duration)>) -> Poll<Result<(), JobError>> {
+        if self.poll_done(cx).is_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        match deadline {
+            Some((timer, timeout)) => match Pin::new(timer).poll(cx) {
+                Poll::Ready(_) => Poll::Ready(Err(JobError::WaitTimedOut { job: self.job.label.clone(), timeout: *timeout })),
+                Poll::Pending => Poll::Pending,
+            },
+            None => Poll::Pending,
+        }
+    }
+
+    /// The error of asking for a result that `.await` or a combinator already took.
+    pub(crate) fn result_taken(&self) -> JobError {
+        JobError::Failed { job: self.job.label.clone(), message: "its result was already taken".into() }
     }
 
     /// Resolves once a worker has taken the job (or it settled without running).

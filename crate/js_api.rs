@@ -15,10 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::combinators::{CompletionOrder, MapResults, WaitError, gathered};
+use crate::combinators::{CompletionOrder, MapResults, gathered};
 use crate::default_executor::submit_default;
-use crate::job::{ByName, JobError, JobFuture};
-use crate::thread_pool::ExecutorError;
+use crate::job::{ByName, JobError, JobFuture, PythonException};
 use crate::sync::SpinLock;
 use crate::budget::Budget;
 use crate::runs::{Kind, Params, Run};
@@ -107,7 +106,8 @@ fn py_error(name: &str, message: &str) -> JsValue {
     js.into()
 }
 
-fn job_error(error: &JobError) -> JsValue {
+/// Any of the library's errors, as the JavaScript error that Python's class names.
+fn python_error(error: &impl PythonException) -> JsValue {
     py_error(error.python_name(), &error.to_string())
 }
 
@@ -116,20 +116,12 @@ fn job_error(error: &JobError) -> JsValue {
 /// Promise, `exception()`, `result()` and `gather` all give the same object.
 fn own_error(job: &JobFuture<Value>, error: &JobError) -> JsValue {
     if matches!(error, JobError::WaitTimedOut { .. }) {
-        return job_error(error); // a wait's timeout, not the job's outcome
+        return python_error(error); // a wait's timeout, not the job's outcome
     }
     JOBS.with(|jobs| match jobs.borrow_mut().get_mut(job.id()) {
-        Some(entry) => entry.error.get_or_insert_with(|| job_error(error)).clone(),
-        None => job_error(error),
+        Some(entry) => entry.error.get_or_insert_with(|| python_error(error)).clone(),
+        None => python_error(error),
     })
-}
-
-fn executor_error(error: &ExecutorError) -> JsValue {
-    py_error(error.python_name(), &error.to_string())
-}
-
-fn wait_error(error: &WaitError) -> JsValue {
-    py_error(error.python_name(), &error.to_string())
 }
 
 /// A wrong type of value (Python's `TypeError`).
@@ -557,7 +549,7 @@ impl Executor {
             Pool::Threads(pool) => pool.submit(call),
             Pool::Processes(pool) => pool.submit(call),
         };
-        Ok(Job::new(future.map_err(|e| executor_error(&e))?))
+        Ok(Job::new(future.map_err(|e| python_error(&e))?))
     }
 
     /// `map(name, items, { chunksize, timeout })`'s jobs, one per item, the item its
@@ -578,7 +570,7 @@ impl Executor {
                 .map(crate::combinators::MapResults::new),
             Pool::Processes(pool) => pool.map(|call| call, calls, chunksize),
         }
-        .map_err(|e| executor_error(&e))?;
+        .map_err(|e| python_error(&e))?;
         let results = match timeout {
             Some(timeout) => results.timeout(timeout),
             None => results,
@@ -706,7 +698,7 @@ pub fn wait(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsValue> {
     let timeout = options.seconds("timeout")?;
     let futures = lookup_all(&jobs)?;
     Ok(promise(async move {
-        let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| wait_error(&e))?;
+        let waited = crate::wait(&futures, return_when, timeout).await.map_err(|e| python_error(&e))?;
         let pick = |set: &[&JobFuture<Value>]| -> Array {
             set.iter().filter_map(|f| futures.iter().position(|g| g.id() == f.id())).map(|i| jobs[i].clone()).collect()
         };
@@ -746,7 +738,7 @@ impl AsCompletedJobs {
             let next = std::future::poll_fn(|cx| order.borrow_mut().poll_next(&futures, cx)).await;
             match next {
                 Some(Ok(i)) => Ok(JsValue::from(i as u32)),
-                Some(Err(error)) => Err(wait_error(&error)),
+                Some(Err(error)) => Err(python_error(&error)),
                 None => Ok(JsValue::UNDEFINED),
             }
         })
@@ -770,7 +762,7 @@ impl MapJobs {
             let mut results = results.try_borrow_mut().map_err(|_| type_error("map: next() called again before the last one resolved".into()))?;
             match results.next_settled().await {
                 None => Ok(JsValue::UNDEFINED),
-                Some(Err(error)) => Err(job_error(&error)),
+                Some(Err(error)) => Err(python_error(&error)),
                 Some(Ok(job)) => {
                     let value = outcome(&job).await?;
                     let item = js_sys::Object::new();

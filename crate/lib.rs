@@ -46,7 +46,7 @@ mod timeline_canvas;
 pub use combinators::{AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait};
 pub use default_executor::{run_in_executor, to_thread};
 pub use executor::Executor;
-pub use job::{Call, IntoJob, JobError, JobFuture};
+pub use job::{Call, IntoJob, JobError, JobFuture, PythonException};
 pub use record::{JobRecord, JobState};
 pub use process_pool::{ProcessBuilder, ProcessPoolExecutor};
 pub use thread_pool::{Builder, ExecutorError, ThreadPoolExecutor};

@@ -490,18 +490,9 @@ impl State {
             .collect();
         actions.extend(self.shutdown(false, limits));
         for k in 0..self.workers.len() {
-            if self.workers[k].status == Status::Exited {
-                continue;
+            if self.workers[k].status != Status::Exited {
+                actions.extend(self.died(k, Cause::Pool, reason.to_owned(), None, limits));
             }
-            let proc = &mut self.workers[k];
-            let worker = proc.name.clone();
-            for queued in std::mem::take(&mut proc.in_flight) {
-                let job = queued.job.label().to_owned();
-                let error = JobError::WorkerDied { job, worker: worker.clone(), reason: reason.to_owned(), pool: PoolKind::Processes };
-                actions.push(Action::Fail(queued.job, error));
-            }
-            proc.running = None;
-            actions.extend(self.let_go(k));
         }
         actions
     }
@@ -729,6 +720,7 @@ fn settle(report: Report, job: &dyn RemoteJob, worker: &Arc<str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::PythonException;
     use crate::registry;
 
     struct Handle;

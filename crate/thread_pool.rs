@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
 use std::thread::Thread;
 
-use crate::job::{IntoJob, JobControl, JobError, JobFuture, PoolKind, WorkItem, catch_panic, new_job};
+use crate::job::{IntoJob, JobControl, JobError, JobFuture, PoolKind, PythonException, WorkItem, catch_panic, new_job};
 use crate::log;
 use crate::platform;
 use crate::record::{self, JobRecord};
@@ -53,10 +53,10 @@ pub enum ExecutorError {
     Broken { reason: String, pool: PoolKind },
 }
 
-impl ExecutorError {
-    /// The Python exception this is: `ValueError` for a bad argument, `RuntimeError`
-    /// after shutdown, `BrokenThreadPool` or `BrokenProcessPool`.
-    pub fn python_name(&self) -> &'static str {
+impl PythonException for ExecutorError {
+    /// `ValueError` for a bad argument, `RuntimeError` after shutdown,
+    /// `BrokenThreadPool` or `BrokenProcessPool`.
+    fn python_name(&self) -> &'static str {
         match self {
             ExecutorError::NoWorkers
             | ExecutorError::TooManyWorkers(_)

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use cpython_support::*;
 use web_executors::jobs::blocks_for;
+use web_executors::PythonException;
 use web_executors::{
     JobError, JobFuture, JobState, ReturnWhen, Waited, as_completed, block_on, gather, gather_return_exceptions, job,
     to_thread, wait,

@@ -25,6 +25,7 @@ use std::time::Duration;
 use cpython_support::*;
 use serde_json::Value;
 use web_executors::jobs::{blocks_for, worker_value};
+use web_executors::PythonException;
 use web_executors::{
     JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, block_on,
     gather, job, log, wait,

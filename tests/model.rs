@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use web_executors::jobs::blocks_for;
+use web_executors::PythonException;
 use web_executors::{
     Call, Executor, JobError, JobFuture, JobState, MapResults, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor,
     WaitError, as_completed, gather, gather_return_exceptions, log, registry, wait,

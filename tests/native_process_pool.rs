@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use web_executors::jobs::{blocks, blocks_for, noop, sum_sqrt};
+use web_executors::PythonException;
 use web_executors::{
     Call, JobError, JobState, ProcessPoolExecutor, ReturnWhen, block_on, gather, job, log, registry, scenarios, wait,
 };
