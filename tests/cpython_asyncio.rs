@@ -26,21 +26,9 @@ use cpython_support::*;
 use web_executors::jobs::blocks_for;
 use web_executors::PythonException;
 use web_executors::{
-    JobError, JobFuture, JobState, ReturnWhen, Waited, as_completed, block_on, gather, gather_return_exceptions, job,
+    JobError, JobFuture, JobState, ReturnWhen, as_completed, block_on, gather, gather_return_exceptions, job,
     to_thread, wait,
 };
-
-/// The ids of `wait`'s two sets.
-fn sets<T: Send + 'static>(waited: &Waited<'_, T>) -> (Vec<u64>, Vec<u64>) {
-    (ids(waited.done.iter().copied()), ids(waited.not_done.iter().copied()))
-}
-
-fn panic_message(error: &JobError) -> &str {
-    match error {
-        JobError::Panicked { message, .. } => message,
-        other => panic!("expected a panic, got {other:?}"),
-    }
-}
 
 // ---------------------------------------------------------------------------------
 // wait

@@ -39,14 +39,6 @@ fn retiring_processes(max_workers: usize, max_tasks_per_child: usize) -> Process
     ProcessPoolExecutor::builder().max_workers(max_workers).max_tasks_per_child(max_tasks_per_child).build().unwrap()
 }
 
-/// The message of a job's panic, or a failure that says what the error was instead.
-fn panic_message(error: &JobError) -> &str {
-    match error {
-        JobError::Panicked { message, .. } => message,
-        other => panic!("expected a panic, got {other:?}"),
-    }
-}
-
 // ---------------------------------------------------------------------------------
 // executor.py: ExecutorTest, run by CPython on both pools
 
@@ -641,11 +633,6 @@ on_both_pools!(
     wait_all_completed_returns_every_job_done,
     wait_timeout_returns_the_unfinished_without_cancelling_them,
 );
-
-/// The ids of `wait`'s two sets.
-fn sets<T: Send + 'static>(waited: &web_executors::Waited<'_, T>) -> (Vec<u64>, Vec<u64>) {
-    (ids(waited.done.iter().copied()), ids(waited.not_done.iter().copied()))
-}
 
 // CPython: test_wait.py WaitTests.test_first_completed
 fn wait_first_completed_returns_the_first_job_to_finish<P: Pool>() {

@@ -253,3 +253,16 @@ pub fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     }));
     outputs.into_iter().map(Option::unwrap).collect()
 }
+
+/// The ids of `wait`'s two sets.
+pub fn sets<T: Send + 'static>(waited: &web_executors::Waited<'_, T>) -> (Vec<u64>, Vec<u64>) {
+    (ids(waited.done.iter().copied()), ids(waited.not_done.iter().copied()))
+}
+
+/// The message of a job's panic, or a failure that says what the error was instead.
+pub fn panic_message(error: &web_executors::JobError) -> &str {
+    match error {
+        web_executors::JobError::Panicked { message, .. } => message,
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
