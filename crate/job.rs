@@ -111,6 +111,26 @@ impl fmt::Display for JobError {
 
 impl std::error::Error for JobError {}
 
+/// The most JSON characters the arguments of one call from JavaScript may take: a call's
+/// arguments are copied into the wasm, and to a process worker, on every call.
+pub const MAX_ARGUMENTS_JSON: usize = 1 << 20;
+
+/// The most characters of a label kept in a job's record (and its log lines).
+pub const MAX_LABEL: usize = 200;
+
+/// The most characters of an error message, or a result shown as text, that a job keeps:
+/// a record is read every frame, and an error may quote its whole input.
+pub const MAX_TEXT: usize = 2000;
+
+/// `text` cut to at most `max` characters, with a marker that says how much went.
+pub fn clip(mut text: String, max: usize) -> String {
+    let Some((cut, _)) = text.char_indices().nth(max) else { return text };
+    let dropped = text[cut..].chars().count();
+    text.truncate(cut);
+    text.shrink_to_fit();
+    format!("{text}… ({dropped} more characters)")
+}
+
 /// A function call to run on a worker, with the label records and logs show for it.
 /// Build one with [`job!`](crate::job!), or pass any closure where a job is expected.
 pub struct Call<T> {
@@ -312,7 +332,7 @@ impl<T: Send + 'static> Job<T> {
         let job = Arc::new(Job {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             run: scope::current(),
-            label,
+            label: clip(label, MAX_LABEL),
             executor,
             submitted: platform::now_ms(),
             describe,
@@ -348,8 +368,8 @@ impl<T: Send + 'static> Job<T> {
             inner.started = started;
         }
         match &result {
-            Ok(value) => inner.result_text = self.describe.map(|d| d(value)),
-            Err(error) => inner.error_text = Some(error.to_string()),
+            Ok(value) => inner.result_text = self.describe.map(|d| clip(d(value), MAX_TEXT)),
+            Err(error) => inner.error_text = Some(clip(error.to_string(), MAX_TEXT)),
         }
         inner.state = state;
         // A process worker's clock and the page's differ a little, and Firefox's, coarse
@@ -531,8 +551,8 @@ pub(crate) fn new_job<T: Send + 'static>(
             for_worker.inner.lock().note = take_note();
             let result = match ran {
                 Ok(Ok(value)) => Ok(value),
-                Ok(Err(message)) => Err(JobError::Failed { job: job(), message }),
-                Err(message) => Err(JobError::Panicked { job: job(), worker: worker.clone(), message }),
+                Ok(Err(message)) => Err(JobError::Failed { job: job(), message: clip(message, MAX_TEXT) }),
+                Err(message) => Err(JobError::Panicked { job: job(), worker: worker.clone(), message: clip(message, MAX_TEXT) }),
             };
             before_settle();
             for_worker.settle(JobState::Finished, result);

@@ -17,11 +17,12 @@ use wasm_bindgen::prelude::*;
 
 use crate::combinators::{CompletionOrder, MapResults, gathered};
 use crate::default_executor::submit_default;
-use crate::job::{ByName, JobError, JobFuture, PythonException};
+use crate::job::{ByName, JobError, JobFuture, MAX_ARGUMENTS_JSON, PythonException};
 use crate::sync::SpinLock;
 use crate::budget::Budget;
 use crate::runs::{Kind, Params, Run};
-use crate::{ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, log, oneshot, platform, record, registry, scenarios, scope, trace};
+use crate::thread_pool::MAX_WORKERS;
+use crate::{ExecutorError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, log, oneshot, platform, record, registry, scenarios, scope, trace};
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -30,40 +31,60 @@ fn start() {
 }
 
 /// A JS job as the binding keeps it: its Promise's resolve and reject until it settles,
-/// the done callbacks JavaScript added that have not yet been called, and its error
-/// once one was made for JavaScript.
+/// the done callbacks JavaScript added that have not yet been called, its error once
+/// one was made for JavaScript, and whether its JS `Job` object is gone.
 struct Entry {
     id: u64,
     job: JobFuture<Value>,
     settle: Option<(Function, Function)>,
     callbacks: Vec<Function>,
     error: Option<JsValue>,
+    dropped: bool,
 }
 
 thread_local! {
     /// Jobs handed to JavaScript, so that `wait` and friends can find the Rust job
-    /// behind a JS `Job` object. Settled entries go with `clearRecords()`.
-    static JOBS: RefCell<JsJobs> = const { RefCell::new(JsJobs(Vec::new())) };
+    /// behind a JS `Job` object. An entry lives as long as its `Job` object (freed by
+    /// `free()` or the garbage collector), or until its Promise settles if longer.
+    static JOBS: RefCell<JsJobs> = const { RefCell::new(JsJobs { slots: Vec::new(), empty: 0 }) };
 }
 
 /// The JS jobs, sorted by id. Ids grow as jobs are made, so a new one almost always
-/// goes at the end; a lookup is a binary search.
-struct JsJobs(Vec<Entry>);
+/// goes at the end; a lookup is a binary search. The garbage collector frees jobs in
+/// any order: a freed one leaves an empty slot, and the slots are compacted once half
+/// are empty. (A list, not a map: each map type adds its own code to the wasm.)
+struct JsJobs {
+    slots: Vec<(u64, Option<Entry>)>,
+    empty: usize,
+}
 
 impl JsJobs {
     fn insert(&mut self, entry: Entry) {
-        match self.0.last() {
-            Some(last) if last.id >= entry.id => {
-                let at = self.0.partition_point(|e| e.id < entry.id);
-                self.0.insert(at, entry);
+        let id = entry.id;
+        match self.slots.last() {
+            Some((last, _)) if *last >= id => {
+                let at = self.slots.partition_point(|(other, _)| *other < id);
+                self.slots.insert(at, (id, Some(entry)));
             }
-            _ => self.0.push(entry),
+            _ => self.slots.push((id, Some(entry))),
         }
     }
 
     fn get_mut(&mut self, id: u64) -> Option<&mut Entry> {
-        let at = self.0.binary_search_by_key(&id, |e| e.id).ok()?;
-        Some(&mut self.0[at])
+        let at = self.slots.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+        self.slots[at].1.as_mut()
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Ok(at) = self.slots.binary_search_by_key(&id, |(id, _)| *id) else { return };
+        if self.slots[at].1.take().is_some() {
+            self.empty += 1;
+        }
+        if self.empty * 2 > self.slots.len() {
+            self.slots.retain(|(_, entry)| entry.is_some());
+            self.slots.shrink_to_fit();
+            self.empty = 0;
+        }
     }
 }
 
@@ -87,15 +108,30 @@ fn parse_json(json: Option<String>) -> JsValue {
     json.and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }
 
-fn from_js(value: &JsValue, what: &str) -> Result<Value, JsValue> {
-    if value.is_undefined() {
-        return Ok(Value::Null);
-    }
-    let json = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| type_error(format!("{what} must be JSON-serialisable")))?;
-    serde_json::from_str(&json).map_err(|e| type_error(format!("{what}: {e}")))
+/// The arguments of one call as JSON values, each measured before it is copied into the
+/// wasm: together they may take at most [`MAX_ARGUMENTS_JSON`] characters.
+fn args_from_js(args: impl IntoIterator<Item = JsValue>, what: &str) -> Result<Vec<Value>, JsValue> {
+    let mut left = MAX_ARGUMENTS_JSON;
+    args.into_iter()
+        .map(|value| {
+            if value.is_undefined() {
+                return Ok(Value::Null);
+            }
+            let json = js_sys::JSON::stringify(&value)
+                .ok()
+                .filter(|json| json.is_string())
+                .ok_or_else(|| type_error(format!("{what} must be JSON-serialisable (got {})", platform::kind_of(&value))))?;
+            let length = json.length() as usize;
+            if length > left {
+                return Err(value_error(format!(
+                    "{what} take more than {MAX_ARGUMENTS_JSON} characters as JSON (one of them takes {length}): \
+                     pass something smaller, such as a URL the job can fetch"
+                )));
+            }
+            left -= length;
+            serde_json::from_str(&String::from(json)).map_err(|e| type_error(format!("{what}: {e}")))
+        })
+        .collect()
 }
 
 /// A JavaScript `Error` whose `name` is the Python exception's class name, so that
@@ -121,6 +157,19 @@ fn own_error(job: &JobFuture<Value>, error: &JobError) -> JsValue {
     JOBS.with(|jobs| match jobs.borrow_mut().get_mut(job.id()) {
         Some(entry) => entry.error.get_or_insert_with(|| python_error(error)).clone(),
         None => python_error(error),
+    })
+}
+
+/// A string argument, checked before it reaches Rust: wasm-bindgen's copy of a `&str`
+/// reads any other value as a string's bytes and traps the module.
+fn text_arg(value: &JsValue, owner: &str, param: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{owner}: {param} must be a string (got {})", Options::shown(value))))
+}
+
+/// A job's name: a string naming a registered job.
+fn job_name(value: &JsValue, owner: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| {
+        type_error(format!("{owner}: the job's name must be a string, one of jobNames() (got {})", Options::shown(value)))
     })
 }
 
@@ -196,11 +245,17 @@ fn start_dispatcher() {
 /// Settles job `id`'s Promise if the job is done (a job also wakes when it starts),
 /// then calls its done callbacks in the order they were added.
 fn settle_promise(id: u64) {
-    let entry = JOBS.with(|jobs| match jobs.borrow_mut().get_mut(id) {
-        Some(entry) if entry.job.done() && entry.settle.is_some() => {
-            Some((entry.job.share(), entry.settle.take(), std::mem::take(&mut entry.callbacks)))
+    let entry = JOBS.with(|jobs| {
+        let mut jobs = jobs.borrow_mut();
+        let entry = jobs.get_mut(id)?;
+        if !entry.job.done() || entry.settle.is_none() {
+            return None;
         }
-        _ => None,
+        let taken = (entry.job.share(), entry.settle.take(), std::mem::take(&mut entry.callbacks));
+        if entry.dropped {
+            jobs.remove(id);
+        }
+        Some(taken)
     });
     let Some((job, settle, callbacks)) = entry else { return };
     if let Some((resolve, reject)) = settle {
@@ -274,17 +329,30 @@ impl<'a> Options<'a> {
         js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| platform::kind_of(value))
     }
 
-    /// A whole number ≥ 1; `rule` is the message for numbers below 1.
-    fn count(&self, key: &str, rule: &str) -> Result<Option<usize>, JsValue> {
+    /// A whole number ≥ 1 (and exact: at most 2^53); `rule` is the message for numbers
+    /// below 1. Upper limits are the caller's, which know the rule.
+    fn count(&self, key: &str, rule: &str) -> Result<Option<u64>, JsValue> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= u32::MAX as f64 => Ok(Some(n as usize)),
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= EXACT => Ok(Some(n as u64)),
             Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}: {rule} (got {key}: {n})", self.owner))),
             _ => Err(type_error(format!(
                 "{}: {key} must be a whole number greater than 0 (got {})",
                 self.owner,
                 Self::shown(&value)
             ))),
+        }
+    }
+
+    /// `maxWorkers`, within what a pool allows ([`MAX_WORKERS`]).
+    fn max_workers(&self) -> Result<Option<usize>, JsValue> {
+        match self.count("maxWorkers", "max_workers must be greater than 0")? {
+            Some(n) if n > MAX_WORKERS as u64 => {
+                let error = ExecutorError::TooManyWorkers(n);
+                Err(py_error(error.python_name(), &format!("{}: {error}", self.owner)))
+            }
+            n => Ok(n.map(|n| n as usize)),
         }
     }
 
@@ -355,7 +423,7 @@ impl Job {
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
-        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new(), error: None }));
+        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new(), error: None, dropped: false }));
         start_dispatcher();
         let waker = Waker::from(Arc::new(JobWaker(id)));
         if future.poll_done(&Context::from_waker(&waker)).is_ready() {
@@ -364,10 +432,27 @@ impl Job {
         Job { future, promise }
     }
 
+    /// The Rust job behind a JS `Job` (www/web-executors.js has checked that each is
+    /// one); an id of no job of this page, or a value with none, is a TypeError.
     fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsValue> {
-        let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64());
+        let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64()).filter(|id| id.fract() == 0.0 && *id >= 0.0);
         id.and_then(|id| JOBS.with(|jobs| jobs.borrow_mut().get_mut(id as u64).map(|entry| entry.job.share())))
-            .ok_or_else(|| type_error("expected Job objects, as submit() returns them".into()))
+            .ok_or_else(|| type_error(format!("expected Job objects, as submit() returns them (got {})", Options::shown(value))))
+    }
+}
+
+impl Drop for Job {
+    /// The JS object is gone: its entry goes too, once its Promise has settled.
+    fn drop(&mut self) {
+        let id = self.future.id();
+        JOBS.with(|jobs| {
+            let Ok(mut jobs) = jobs.try_borrow_mut() else { return };
+            match jobs.get_mut(id) {
+                Some(entry) if entry.settle.is_some() => entry.dropped = true,
+                Some(_) => jobs.remove(id),
+                None => {}
+            }
+        });
     }
 }
 
@@ -505,7 +590,7 @@ impl Executor {
                 let owner = "ThreadPoolExecutor";
                 let options = Options::read(&options, owner, &["maxWorkers", "threadNamePrefix", "initializer", "initargs"])?;
                 let mut builder = ThreadPoolExecutor::builder();
-                if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
+                if let Some(n) = options.max_workers()? {
                     builder = builder.max_workers(n);
                 }
                 if let Some(prefix) = options.string("threadNamePrefix")? {
@@ -522,11 +607,11 @@ impl Executor {
                 let known = ["maxWorkers", "maxTasksPerChild", "initializer", "initargs", "jobTimeout"];
                 let options = Options::read(&options, owner, &known)?;
                 let mut builder = ProcessPoolExecutor::builder();
-                if let Some(n) = options.count("maxWorkers", "max_workers must be greater than 0")? {
+                if let Some(n) = options.max_workers()? {
                     builder = builder.max_workers(n);
                 }
                 if let Some(n) = options.count("maxTasksPerChild", "max_tasks_per_child must be >= 1")? {
-                    builder = builder.max_tasks_per_child(n);
+                    builder = builder.max_tasks_per_child(usize::try_from(n).unwrap_or(usize::MAX));
                 }
                 if let Some(init) = initializer(&options)? {
                     builder = builder.initializer(&init.name, init.args);
@@ -543,8 +628,8 @@ impl Executor {
 
     /// `submit(name, args)`: www/web-executors.js offers it as `submit(name, ...args)`.
     #[wasm_bindgen(js_name = submitJob)]
-    pub fn submit_job(&self, name: &str, args: Vec<JsValue>) -> Result<Job, JsValue> {
-        let call = registry_call(name, &args)?;
+    pub fn submit_job(&self, name: JsValue, args: Vec<JsValue>) -> Result<Job, JsValue> {
+        let call = registry_call(&job_name(&name, "submit")?, &args)?;
         let future = match &self.pool {
             Pool::Threads(pool) => pool.submit(call),
             Pool::Processes(pool) => pool.submit(call),
@@ -557,11 +642,12 @@ impl Executor {
     /// (www/web-executors.js makes it async-iterable and awaitable). On processes,
     /// every `chunksize` jobs travel in one message.
     #[wasm_bindgen(js_name = mapJobs)]
-    pub fn map_jobs(&self, name: &str, items: Vec<JsValue>, options: JsValue) -> Result<MapJobs, JsValue> {
+    pub fn map_jobs(&self, name: JsValue, items: Vec<JsValue>, options: JsValue) -> Result<MapJobs, JsValue> {
+        let name = job_name(&name, "map")?;
         let options = Options::read(&options, "map", &["chunksize", "timeout"])?;
-        let chunksize = options.count("chunksize", "chunksize must be >= 1")?.unwrap_or(1);
+        let chunksize = options.count("chunksize", "chunksize must be >= 1")?.map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX));
         let timeout = options.seconds("timeout")?;
-        let calls = items.iter().map(|item| registry_call(name, std::slice::from_ref(item))).collect::<Result<Vec<_>, _>>()?;
+        let calls = items.iter().map(|item| registry_call(&name, std::slice::from_ref(item))).collect::<Result<Vec<_>, _>>()?;
         let results = match &self.pool {
             Pool::Threads(pool) => calls
                 .into_iter()
@@ -654,7 +740,7 @@ fn initializer(options: &Options) -> Result<Option<ByName>, JsValue> {
         };
     };
     let args = match options.get("initargs") {
-        Some(args) if args.is_array() => Array::from(&args).iter().map(|a| from_js(&a, "initargs")).collect::<Result<_, _>>()?,
+        Some(args) if args.is_array() => args_from_js(Array::from(&args).iter(), "initargs")?,
         Some(other) => return Err(type_error(format!("{}: initargs must be an array (got {})", options.owner, Options::shown(&other)))),
         None => Vec::new(),
     };
@@ -662,14 +748,14 @@ fn initializer(options: &Options) -> Result<Option<ByName>, JsValue> {
 }
 
 fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsValue> {
-    let args = args.iter().map(|a| from_js(a, &format!("the arguments of {name}"))).collect::<Result<_, _>>()?;
+    let args = args_from_js(args.iter().cloned(), &format!("the arguments of {name}"))?;
     Ok(registry::call(name, args))
 }
 
 /// `toThread(name, args)` and `runInExecutor(null, …)`: a job on the default executor.
 #[wasm_bindgen(js_name = submitDefault)]
-pub fn submit_default_job(name: &str, args: Vec<JsValue>) -> Result<Job, JsValue> {
-    Ok(Job::new(submit_default(registry_call(name, &args)?)))
+pub fn submit_default_job(name: JsValue, args: Vec<JsValue>) -> Result<Job, JsValue> {
+    Ok(Job::new(submit_default(registry_call(&job_name(&name, "toThread")?, &args)?)))
 }
 
 /// The Rust jobs behind JS `Job` objects.
@@ -825,13 +911,7 @@ pub fn log_entries(from: Option<usize>) -> JsValue {
 pub fn clear_records() {
     record::clear();
     log::clear();
-    // A job whose Promise is still to be settled stays, done or not; the table's
-    // memory of a burst goes back too.
-    JOBS.with(|jobs| {
-        let mut jobs = jobs.borrow_mut();
-        jobs.0.retain(|entry| !entry.job.done() || entry.settle.is_some());
-        jobs.0.shrink_to_fit();
-    });
+    // The JS jobs stay: a `Job` still held can still be awaited and waited on.
 }
 
 /// Bytes of the wasm heap in use (allocated and not freed), across its threads.
@@ -865,23 +945,27 @@ fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsValue> {
     let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(|e| value_error(format!("runScenario: {e}")))?;
     let params = Params {
         kind,
-        max_workers: options.count("maxWorkers", "max_workers must be greater than 0")?,
+        max_workers: options.max_workers()?,
         jobs: options.amount("jobs")?,
-        block_ms: options.count("blockMs", "blockMs must be greater than 0")?.map(|v| v as u64),
-        n: options.count("n", "n must be greater than 0")?.map(|v| v as u64),
+        block_ms: options.count("blockMs", "blockMs must be greater than 0")?,
+        n: options.count("n", "n must be greater than 0")?,
         gets: options.amount("gets")?,
         url: options.string("url")?,
         cpu_jobs: options.amount("cpuJobs")?,
     };
     let run = Run::new(name, params).map_err(|e| value_error(format!("runScenario: {e}")))?;
-    Ok((run, options.count("run", "run must be a number from newRun()")?.unwrap_or(0) as u32))
+    let id = options.count("run", "run must be a number from newRun()")?.unwrap_or(0);
+    let id = u32::try_from(id).map_err(|_| value_error(format!("runScenario: run must be a number from newRun() (got {id})")))?;
+    Ok((run, id))
 }
 
 /// What a run of `name` with `options` would be, without running it: `workers`, the
-/// most workers it has alive at once, the `executor` kind and every parameter's value. Throws what `runScenario` would.
+/// most workers it has alive at once, the `executor` kind, every parameter's value, and
+/// `needsAClick` (why a link should not start it by itself, or null). Throws what
+/// `runScenario` would.
 #[wasm_bindgen(js_name = planRun)]
-pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsValue> {
-    let (run, _) = plan(name, &options)?;
+pub fn plan_run(name: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let (run, _) = plan(&text_arg(&name, "planRun", "the scenario")?, &options)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Plan {
@@ -893,8 +977,11 @@ pub fn plan_run(name: &str, options: JsValue) -> Result<JsValue, JsValue> {
         n: u64,
         gets: u64,
         cpu_jobs: u64,
+        /// Why a link may not start it without a click, or null.
+        needs_a_click: Option<String>,
     }
     Ok(to_js(&Plan {
+        needs_a_click: run.needs_a_click(),
         workers: run.workers_needed(),
         executor: if run.kind == Kind::Threads { "threads" } else { "processes" },
         max_workers: run.max_workers,
@@ -919,8 +1006,8 @@ thread_local! {
 /// `run` (from `newRun()`) its records and log lines are that run's, and `stopRun` can
 /// stop it.
 #[wasm_bindgen(js_name = runScenario)]
-pub fn run_scenario(name: String, options: JsValue) -> Result<Promise, JsValue> {
-    let (run, id) = plan(&name, &options)?;
+pub fn run_scenario(name: JsValue, options: JsValue) -> Result<Promise, JsValue> {
+    let (run, id) = plan(&text_arg(&name, "runScenario", "the scenario")?, &options)?;
     let (stop, stopped) = oneshot::channel();
     if id != 0 {
         take_stop(id);
@@ -997,8 +1084,8 @@ pub fn run_trace(run: u32) -> JsValue {
 /// as part of run `run`: the page freezes meanwhile, which is the point. Returns each
 /// job's result or error message.
 #[wasm_bindgen(js_name = runOnMainThread)]
-pub fn run_on_main_thread(name: &str, options: JsValue) -> Result<JsValue, JsValue> {
-    let (run, id) = plan(name, &options)?;
+pub fn run_on_main_thread(name: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let (run, id) = plan(&text_arg(&name, "runOnMainThread", "the scenario")?, &options)?;
     let _in = scope::enter(id);
     let results = scenarios::on_main_thread(run.calls());
     Ok(to_js(&results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect::<Vec<_>>()))
@@ -1006,8 +1093,8 @@ pub fn run_on_main_thread(name: &str, options: JsValue) -> Result<JsValue, JsVal
 
 /// The Rust source of scenario `name`'s program: the code that runs, for the page.
 #[wasm_bindgen(js_name = scenarioSource)]
-pub fn scenario_source(name: &str) -> Option<String> {
-    let function = match name {
+pub fn scenario_source(name: JsValue) -> Option<String> {
+    let function = match name.as_string()?.as_str() {
         "blocking-squares" | "blocking-squares-processes" => "run_blocking_tasks",
         "to-thread" => "to_thread_task",
         "run-in-executor" => "run_in_executor_task",

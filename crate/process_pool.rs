@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::combinators::MapResults;
-use crate::job::{ByName, Call, JobError, JobFuture, PoolKind, RemoteJob, new_remote_job};
+use crate::job::{ByName, Call, JobError, JobFuture, MAX_TEXT, PoolKind, RemoteJob, clip, new_remote_job};
 use crate::log;
 use crate::platform;
 use crate::process_worker::{Event, Outcome, Report, Sent};
@@ -711,8 +711,8 @@ fn settle(report: Report, job: &dyn RemoteJob, worker: &Arc<str>) {
     let label = || job.label().to_owned();
     let outcome = match report.outcome {
         Outcome::Ok(value) => Ok(value),
-        Outcome::Failed(message) => Err(JobError::Failed { job: label(), message }),
-        Outcome::Panicked(message) => Err(JobError::Panicked { job: label(), worker: worker.clone(), message }),
+        Outcome::Failed(message) => Err(JobError::Failed { job: label(), message: clip(message, MAX_TEXT) }),
+        Outcome::Panicked(message) => Err(JobError::Panicked { job: label(), worker: worker.clone(), message: clip(message, MAX_TEXT) }),
     };
     job.settle_report(outcome, report.started, report.finished, report.note);
 }

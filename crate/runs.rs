@@ -46,6 +46,21 @@ pub struct Params {
     pub cpu_jobs: Option<u64>,
 }
 
+/// The most each numeric parameter of a run may be, by its option name, and why: what a
+/// visitor's page and machine can hold. docs/limits.md has the table.
+pub const LIMITS: [(&str, u64, &str); 6] = [
+    ("maxWorkers", 32, "each worker is a Web Worker, and a process worker a wasm instance of its own"),
+    ("jobs", 100_000, "every job keeps a record that the timeline draws"),
+    ("blockMs", 60_000, "a job holds its worker that long, and a run cannot be stopped mid-job"),
+    ("n", 1_000_000_000, "a CPU loop of 10^9 steps takes seconds on a fast machine"),
+    ("gets", 64, "each GET holds a worker of its own"),
+    ("cpuJobs", 10_000, "every job keeps a record that the timeline draws"),
+];
+
+/// The longest URL a run's GETs may name.
+pub const MAX_URL: usize = 2048;
+
+
 /// A scenario with every parameter settled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
@@ -85,7 +100,7 @@ impl Run {
                  or serve the page cross-origin isolated"
             ));
         }
-        Ok(Run {
+        let run = Run {
             scenario,
             kind,
             max_workers: params.max_workers.unwrap_or(max_workers),
@@ -99,7 +114,52 @@ impl Run {
             gets: params.gets.unwrap_or(4),
             url: params.url.unwrap_or_else(|| "index.html".to_owned()),
             cpu_jobs: params.cpu_jobs.unwrap_or(2),
-        })
+        };
+        run.check_limits()?;
+        Ok(run)
+    }
+
+    /// Each parameter within [`LIMITS`], said with the option's name and value.
+    fn check_limits(&self) -> Result<(), String> {
+        let values = [self.max_workers as u64, self.jobs, self.block_ms, self.n, self.gets, self.cpu_jobs];
+        for ((option, most, why), value) in LIMITS.iter().zip(values) {
+            if value > *most {
+                return Err(format!("{option} must be at most {most} (got {value}): {why}"));
+            }
+        }
+        if self.url.len() > MAX_URL {
+            return Err(format!("url must be at most {MAX_URL} characters long (got {})", self.url.len()));
+        }
+        Ok(())
+    }
+
+    /// Why a link may not start this run by itself, or None if it may: a link starts
+    /// only what a laptop does without anyone noticing (the default executor's workers,
+    /// a thousand jobs, ten seconds, eight GETs, a few seconds of CPU loops). Larger
+    /// runs wait for the visitor's click.
+    pub fn needs_a_click(&self) -> Option<String> {
+        let (blocking, cpu) = match self.scenario {
+            "blocking-squares" | "blocking-squares-processes" => (self.jobs * 100, 0),
+            "to-thread" | "run-in-executor" => (self.block_ms, 0),
+            "cpu-bound" => (0, self.n * 4),
+            "choose-executor" => (0, self.n * 2),
+            _ => (self.jobs * self.block_ms, self.n * self.cpu_jobs),
+        };
+        let jobs = match self.scenario {
+            "free-form" => self.jobs + self.cpu_jobs + self.gets,
+            "blocking-squares" | "blocking-squares-processes" => self.jobs,
+            _ => 0,
+        };
+        let seconds = blocking / self.max_workers.max(1) as u64 / 1000;
+        let sizes = [
+            ("workers", self.workers_needed() as u64, platform::cpu_count().max(4) as u64),
+            ("jobs", jobs, 1_000),
+            ("seconds of blocking", seconds, 10),
+            ("GETs", self.gets, 8),
+            ("CPU loop steps", cpu, 2_000_000_000),
+        ];
+        let (what, value, most) = sizes.into_iter().find(|(_, value, most)| value > most)?;
+        Some(format!("it takes {value} {what}, more than a link starts by itself ({most})"))
     }
 
     /// The most workers alive at once during the run.
@@ -259,5 +319,38 @@ mod tests {
         let lines = crate::log::lines_of_run(id);
         assert!(lines.iter().any(|l| l.logger == "blocks(2)" && l.message == "done"), "worker lines belong to the run");
         assert_eq!(lines.last().unwrap().message, "4 jobs, 0 failed");
+    }
+
+    fn plan(scenario: &str, params: Params) -> Result<Run, String> {
+        Run::new(scenario, Params { kind: Some(Kind::Processes), ..params })
+    }
+
+    #[test]
+    fn every_parameter_over_its_limit_is_refused_with_its_name_and_value() {
+        let error = plan("free-form", Params { max_workers: Some(256), ..Params::default() }).unwrap_err();
+        assert!(error.starts_with("maxWorkers must be at most 32 (got 256)"), "{error}");
+        let error = plan("free-form", Params { jobs: Some(4_294_967_295), ..Params::default() }).unwrap_err();
+        assert!(error.starts_with("jobs must be at most 100000 (got 4294967295)"), "{error}");
+        let error = plan("free-form", Params { block_ms: Some(600_000), ..Params::default() }).unwrap_err();
+        assert!(error.starts_with("blockMs must be at most 60000"), "{error}");
+        let error = plan("choose-executor", Params { gets: Some(2000), ..Params::default() }).unwrap_err();
+        assert!(error.starts_with("gets must be at most 64"), "{error}");
+        let error = plan("free-form", Params { url: Some("x".repeat(3000)), ..Params::default() }).unwrap_err();
+        assert!(error.starts_with("url must be at most 2048 characters"), "{error}");
+        assert!(plan("free-form", Params { max_workers: Some(32), jobs: Some(100_000), ..Params::default() }).is_ok());
+    }
+
+    #[test]
+    fn a_link_starts_the_defaults_by_itself_but_not_a_large_run() {
+        for scenario in SCENARIOS {
+            let run = plan(scenario, Params::default()).unwrap();
+            assert_eq!(run.needs_a_click(), None, "{scenario}");
+        }
+        let many_gets = plan("free-form", Params { gets: Some(40), ..Params::default() }).unwrap();
+        assert_eq!(many_gets.needs_a_click().unwrap(), "it takes 40 GETs, more than a link starts by itself (8)");
+        let long = plan("free-form", Params { jobs: Some(100), block_ms: Some(60_000), ..Params::default() }).unwrap();
+        assert!(long.needs_a_click().unwrap().contains("seconds of blocking"));
+        let wide = plan("free-form", Params { max_workers: Some(32), ..Params::default() }).unwrap();
+        assert!(wide.needs_a_click().unwrap().contains("32 workers"));
     }
 }

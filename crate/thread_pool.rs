@@ -39,7 +39,7 @@ pub enum ExecutorError {
     /// `max_workers` was 0.
     NoWorkers,
     /// `max_workers` was above [`MAX_WORKERS`].
-    TooManyWorkers(usize),
+    TooManyWorkers(u64),
     /// `max_tasks_per_child` was 0.
     NoTasksPerChild,
     /// `map`'s `chunksize` was 0.
@@ -100,7 +100,7 @@ pub const MAX_WORKERS: usize = 256;
 pub(crate) fn check_max_workers(n: usize) -> Result<usize, ExecutorError> {
     match n {
         0 => Err(ExecutorError::NoWorkers),
-        n if n > MAX_WORKERS => Err(ExecutorError::TooManyWorkers(n)),
+        n if n > MAX_WORKERS => Err(ExecutorError::TooManyWorkers(n as u64)),
         n => Ok(n),
     }
 }

@@ -39,7 +39,10 @@ impl Timeline {
     /// keys `stripe`, `grid`, `axisText`, `laneTitle`, `queue`, `failed`, `timedOut`,
     /// `cancelled`, `barText`, `mark`, `selected`, and `kinds` (an array, one per job kind).
     #[wasm_bindgen(constructor)]
-    pub fn new(canvas: HtmlCanvasElement, palette: JsValue) -> Result<Timeline, JsError> {
+    pub fn new(canvas: JsValue, palette: JsValue) -> Result<Timeline, JsError> {
+        let canvas: HtmlCanvasElement = canvas
+            .dyn_into()
+            .map_err(|other| JsError::new(&format!("Timeline: expected a <canvas> element (got {})", crate::platform::kind_of(&other))))?;
         let context: CanvasRenderingContext2d = canvas
             .get_context("2d")
             .ok()
@@ -65,6 +68,7 @@ impl Timeline {
         .collect();
         let kinds = js_sys::Reflect::get(&palette, &"kinds".into())
             .ok()
+            .filter(|v| v.is_array())
             .map(|v| js_sys::Array::from(&v).iter().filter_map(|c| c.as_string()).collect())
             .filter(|k: &Vec<String>| !k.is_empty())
             .unwrap_or_else(|| vec!["steelblue".into()]);
@@ -200,8 +204,8 @@ impl Timeline {
 
     /// Moves the selection by `direction` (`left`, `right`, `up`, `down`); returns the
     /// job now selected.
-    pub fn step(&mut self, direction: &str) -> Option<f64> {
-        let step = match direction {
+    pub fn step(&mut self, direction: JsValue) -> Option<f64> {
+        let step = match direction.as_string().as_deref().unwrap_or_default() {
             "left" => Step::Left,
             "right" => Step::Right,
             "up" => Step::Up,

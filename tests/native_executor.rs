@@ -313,3 +313,20 @@ fn max_workers_above_the_cap_is_refused_by_both_pools() {
     assert!(ThreadPoolExecutor::builder().max_workers(cap).build().is_ok());
 }
 
+
+#[test]
+fn a_huge_label_and_panic_message_are_clipped_in_the_job_and_its_record() {
+    use web_executors::job::{MAX_LABEL, MAX_TEXT};
+    let executor = pool("huge", 1);
+    let big = "x".repeat(1 << 20);
+    let message = big.clone();
+    let label = format!("panics({big:?})");
+    let future = executor.submit(web_executors::Call::labelled(label, move || -> u64 { panic!("{message}") })).unwrap();
+    let error = block_on(future).unwrap_err();
+    let JobError::Panicked { message, job, .. } = &error else { panic!("{error:?}") };
+    assert!(message.starts_with("xxx") && message.ends_with(&format!("… ({} more characters)", (1 << 20) - MAX_TEXT)), "{}", &message[message.len() - 40..]);
+    assert!(job.chars().count() < MAX_LABEL + 40, "{} characters", job.len());
+    let record = &executor.records()[0];
+    assert!(record.label.chars().count() < MAX_LABEL + 40);
+    assert!(record.error.as_ref().unwrap().chars().count() < MAX_TEXT + 40);
+}

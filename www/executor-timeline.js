@@ -212,7 +212,13 @@ export class ExecutorTimeline extends HTMLElement {
       const plan = this.#plan();
       if (plan) budget.declare(this.#id, plan.workers);
       // A bad attribute is shown in the widget and said once in the console already.
-      if (this.hasAttribute('autoplay')) this.run().catch(() => {});
+      // A link or a page may start only a modest run by itself; a larger one waits
+      // for the visitor's click.
+      if (this.hasAttribute('autoplay') && plan?.needsAClick) {
+        this.#say(`Press Run to start this run: ${plan.needsAClick}.`, 'waiting');
+      } else if (this.hasAttribute('autoplay') && plan) {
+        this.run().catch(() => {});
+      }
     } catch (error) {
       this.#problem(`could not start: ${error.message}`);
     }

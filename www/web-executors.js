@@ -120,16 +120,31 @@ function iterable(source, item, close) {
   return iterator;
 }
 
+/** What `value` is, for an error message: `a number (123)`, `an Object`, `a Symbol`. */
+function shown(value) {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object' || typeof value === 'function') return `a ${value.constructor?.name ?? typeof value}`;
+  return typeof value === 'symbol' ? 'a symbol' : `a ${typeof value} (${String(value).slice(0, 40)})`;
+}
+
+/** `items` as an array, if it is an iterable (not a string); else a TypeError. */
+function arrayOf(items, owner, what) {
+  if (typeof items?.[Symbol.iterator] !== 'function' || typeof items === 'string') {
+    throw new TypeError(`${owner}: expected an array or other iterable of ${what} (got ${shown(items)})`);
+  }
+  return Array.isArray(items) ? items : [...items];
+}
+
 /**
  * `jobs` as an array: as Python's `wait`, `as_completed` and `gather` take any iterable
  * of futures, these take any iterable of jobs (an array, a Set, a generator); anything
- * else, a single job among them, is a TypeError.
+ * else, or anything in it but this library's jobs, is a TypeError.
  */
-function listOf(jobs, owner) {
-  if (typeof jobs?.[Symbol.iterator] !== 'function' || typeof jobs === 'string') {
-    throw new TypeError(`${owner}: expected an array or other iterable of jobs (got ${jobs?.constructor?.name ?? jobs})`);
-  }
-  return Array.isArray(jobs) ? jobs : [...jobs];
+function listOf(jobs, owner, Job) {
+  const list = arrayOf(jobs, owner, 'jobs');
+  const at = list.findIndex((job) => !(job instanceof Job));
+  if (at >= 0) throw new TypeError(`${owner}: expected jobs, as submit() returns them (got ${shown(list[at])} at ${at})`);
+  return list;
 }
 
 function api(wx, about) {
@@ -150,7 +165,7 @@ function api(wx, about) {
      * await it for the array.
      */
     map(name, items, options) {
-      const results = this.mapJobs(name, [...items], options);
+      const results = this.mapJobs(name, arrayOf(items, 'map', 'items'), options);
       return iterable(results, (raw) => raw.value, () => results.cancelRest());
     },
   };
@@ -175,7 +190,7 @@ function api(wx, about) {
    * A timeout throws `TimeoutError` after the jobs that completed in time.
    */
   const asCompleted = (jobs, options) => {
-    const given = listOf(jobs, 'asCompleted');
+    const given = listOf(jobs, 'asCompleted', wx.Job);
     return iterable(new wx.AsCompletedJobs(given, options), (i) => given[i]);
   };
   return {
@@ -187,9 +202,9 @@ function api(wx, about) {
       executor ? executor.submit(name, ...args) : wx.submitDefault(name, args),
     /** Python's `asyncio.to_thread(fn, *args)`, on the default executor. */
     toThread: (name, ...args) => wx.submitDefault(name, args),
-    wait: (jobs, options) => wx.wait(listOf(jobs, 'wait'), options),
+    wait: (jobs, options) => wx.wait(listOf(jobs, 'wait', wx.Job), options),
     asCompleted,
-    gather: (jobs, options) => wx.gather(listOf(jobs, 'gather'), options),
+    gather: (jobs, options) => wx.gather(listOf(jobs, 'gather', wx.Job), options),
     records: wx.records,
     logLines: wx.logLines,
     logLinesByProcess: wx.logLinesByProcess,

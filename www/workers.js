@@ -71,7 +71,8 @@ export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
 export function spawnProcess(glueUrl, module, pid, initializer, onReport) {
   const worker = start(
     String(pid),
-    { type: 'wx-process', glueUrl, module, pid, initializer },
+    // The page's URL, against which the worker's jobs resolve relative URLs.
+    { type: 'wx-process', glueUrl, module, pid, initializer, base: globalThis.document?.baseURI ?? null },
     (reason) => onReport(null, reason),
     (data) => data?.type === 'wx-event' && onReport(data.event, null, data.result),
   );
@@ -103,7 +104,7 @@ async function thread({ glueUrl, module, memory, entry }) {
   }
 }
 
-async function process({ glueUrl, module, pid, initializer }) {
+async function process({ glueUrl, module, pid, initializer, base }) {
   const glue = await import(glueUrl);
   if (module) glue.initSync({ module });
   else await glue.default();
@@ -115,7 +116,7 @@ async function process({ glueUrl, module, pid, initializer }) {
       exit(error);
     }
   });
-  glue.wxProcessStart(pid, initializer);
+  glue.wxProcessStart(pid, initializer, base);
   return new Promise(() => {}); // lives until terminated
 }
 

@@ -61,9 +61,17 @@ extern "C" {
 }
 
 /// Milliseconds since the Unix epoch. Each worker's `performance.now()` counts from its
-/// own time origin, so the origin is added to put all threads on one clock.
+/// own time origin, so the origin is added to put all threads on one clock. Never less
+/// than this thread's last reading: WebKit's coarsened clock was seen to step back
+/// within a worker, so that one worker's jobs overlapped in their records.
 pub fn now_ms() -> f64 {
-    PERFORMANCE.with(|p| p.time_origin() + p.now())
+    thread_local!(static LAST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) });
+    let now = PERFORMANCE.with(|p| p.time_origin() + p.now());
+    LAST.with(|last| {
+        let now = now.max(last.get());
+        last.set(now);
+        now
+    })
 }
 
 pub fn cpu_count() -> usize {
@@ -219,20 +227,31 @@ pub fn remember_base_url() {
     }
 }
 
-/// A synchronous GET: blocks the worker until the whole body is in.
+/// A synchronous GET of a URL of the page's own origin (relative to the page), as on
+/// every kind of worker: blocks the worker until the whole body is in. A status other
+/// than 2xx fails it, as `requests.get(url).raise_for_status()`.
 pub fn blocking_get(url: &str) -> Result<crate::jobs::Fetched, String> {
-    let base = BASE_URL.lock().clone();
-    let absolute = match &base {
-        Some(base) => web_sys::Url::new_with_base(url, base).map_err(|e| describe(&e))?.href(),
-        None => url.to_owned(),
-    };
+    let base = BASE_URL.lock().clone().or_else(|| Reflect::get(&js_sys::global(), &"location".into()).ok()?.as_string());
+    let base = base.ok_or("GET: this worker does not know the page's URL")?;
+    let (page, target) = (web_sys::Url::new(&base).map_err(|e| describe(&e))?, web_sys::Url::new_with_base(url, &base).map_err(|e| describe(&e))?);
+    let absolute = target.href();
+    // A link can name any URL: a visitor's browser fetches from the page's origin only.
+    if target.origin() != page.origin() {
+        return Err(format!("GET {absolute} refused: jobs fetch only from this page's origin, {}", page.origin()));
+    }
     let started = now_ms();
     let request = web_sys::XmlHttpRequest::new().map_err(|e| describe(&e))?;
     request.open_with_async("GET", &absolute, false).map_err(|e| describe(&e))?;
+    // Bytes, not text: a body longer than the largest JS string still has a length.
+    request.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
     request.send().map_err(|e| format!("GET {absolute} failed: {}", describe(&e)))?;
     let status = request.status().map_err(|e| describe(&e))?;
-    let body = request.response_text().map_err(|e| describe(&e))?.unwrap_or_default();
-    Ok(crate::jobs::Fetched { status, length: body.len(), ms: now_ms() - started })
+    if !(200..300).contains(&status) {
+        return Err(format!("GET {absolute}: HTTP {status}"));
+    }
+    let body = request.response().map_err(|e| describe(&e))?;
+    let body = body.dyn_ref::<js_sys::ArrayBuffer>().ok_or_else(|| format!("GET {absolute}: the body could not be held in memory"))?;
+    Ok(crate::jobs::Fetched { status, length: body.byte_length() as usize, ms: now_ms() - started })
 }
 
 /// A note for the developer's console.
@@ -323,8 +342,12 @@ impl ProcessHandle for WebProcess {
 }
 
 /// A process worker's start, called by www/workers.js: reports ready (or why not).
+/// `base` is the page's base URL, against which its jobs resolve relative URLs.
 #[wasm_bindgen(js_name = wxProcessStart)]
-pub fn process_start(pid: u32, initializer: Option<String>) {
+pub fn process_start(pid: u32, initializer: Option<String>, base: Option<String>) {
+    if base.is_some() {
+        *BASE_URL.lock() = base;
+    }
     // Where panics abort (the plain build), a panic ends this worker's instance: its
     // hook first tells the pool which call panicked and with what message, so that the
     // call fails as it would have had the panic unwound. Then it prints it as before.

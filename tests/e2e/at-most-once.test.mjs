@@ -5,24 +5,31 @@
 // future settles exactly once.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { engines, openIn, serveSite } from './harness.mjs';
 
-/** A loopback server that counts GETs by their `job` query and answers after `ms`. */
-async function countingServer(ms) {
+/**
+ * A loopback server that counts GETs of `/hit` by their `job` query and answers after
+ * `ms`; everything else it passes on to the site at `site`, so that the page and the
+ * URLs its jobs fetch share an origin (jobs fetch from the page's origin only).
+ */
+async function countingServer(ms, site) {
   const hits = new Map();
   const server = createServer((request, response) => {
-    const job = new URL(request.url, 'http://x').searchParams.get('job');
+    const url = new URL(request.url, 'http://x');
+    if (url.pathname !== '/hit') {
+      const upstream = httpRequest(`${site}${request.url}`, { method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(response);
+      });
+      request.pipe(upstream);
+      return;
+    }
+    const job = url.searchParams.get('job');
     hits.set(job, (hits.get(job) ?? 0) + 1);
     setTimeout(() => {
-      response.writeHead(200, {
-        'content-type': 'text/plain',
-        // The page is on another port: a CORS response, which an isolated page's
-        // workers (COEP require-corp) may read too.
-        'access-control-allow-origin': '*',
-        'cross-origin-resource-policy': 'cross-origin',
-      });
+      response.writeHead(200, { 'content-type': 'text/plain' });
       response.end(`job ${job}`);
     }, ms);
   });
@@ -95,9 +102,9 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     const runs = [];
 
     before(async () => {
-      server = await countingServer(40);
       site = await serveSite({ isolated: false });
-      opened = await openIn(browser, `${site.url}/index.html`);
+      server = await countingServer(40, site.url);
+      opened = await openIn(browser, `${server.url}/index.html`);
       for (const seed of [7, 1234]) {
         server.hits.clear();
         const out = await opened.page.evaluate(killAtRandom, { server: server.url, jobs: 120, kills: 8, seed });

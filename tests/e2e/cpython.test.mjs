@@ -208,6 +208,7 @@ async function runCases({ kind, names }) {
         aliveWhileBusy,
         aliveAfter: p.workersAlive,
         workers: new Set(jobs.map((j) => j.worker)).size,
+        names: [...new Set(jobs.map((j) => j.worker))],
         overlap: overlap(p.records()),
         valuesOk: values.every((v, i) => v === i * i),
       };
@@ -1228,8 +1229,8 @@ const checks = [
       assert.equal(r.aliveAtSubmit, 4);
       assert.equal(r.aliveWhileBusy, 4);
       assert.equal(r.aliveAfter, 4);
-      assert.equal(r.workers, 4);
-      assert.equal(r.overlap, 4);
+      assert.equal(r.workers, 4, JSON.stringify(r));
+      assert.equal(r.overlap, 4, JSON.stringify(r));
     },
   },
   {

@@ -1,0 +1,245 @@
+// Hardening: what an adversary (or a typo) can hand the library, the page and its links.
+// Each case is a finding of the hardening review, run in every engine on both pools:
+// values of the wrong type where a string goes (they used to trap the wasm), timeouts
+// too large for the platform's timers, arguments too large to copy, objects that only
+// look like jobs, page links that would start huge runs or fetch from other origins.
+// After each page's attacks, the pools still run jobs.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import { engines, openIn, serveSite } from './harness.mjs';
+
+/** In the page: every attack on one kind of pool; returns what each gave, as data. */
+async function attack({ kind, elsewhere }) {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const err = (e) => ({ name: e?.name, message: String(e?.message ?? e) });
+  const attempt = async (f) => {
+    try {
+      return { value: await f() };
+    } catch (e) {
+      return { error: err(e) };
+    }
+  };
+  const pool = new wx[kind]({ maxWorkers: 2 });
+  const out = {};
+
+  // 1. Job names that are not strings: a TypeError naming the parameter, never a trap.
+  const strangers = { number: 123, object: {}, null: null, symbol: Symbol('s'), bigint: 10n, function: () => 1, array: ['noop'] };
+  out.badNames = {};
+  for (const [what, name] of Object.entries(strangers)) {
+    out.badNames[what] = {
+      submit: await attempt(() => pool.submit(name)),
+      map: await attempt(() => pool.map(name, [1])),
+      toThread: await attempt(() => wx.toThread(name)),
+      planRun: await attempt(() => wx.planRun(name)),
+    };
+  }
+  out.badArgs = {
+    symbol: await attempt(() => pool.submit('blocks', Symbol('s'))),
+    bigint: await attempt(() => pool.submit('blocks', 1n)),
+    mapItems: await attempt(() => pool.map('blocks', 5)),
+  };
+
+  // 3. Timeouts past what setTimeout counts mean "never": no panic, nothing early.
+  const slow = () => pool.submit('blocks_for', 7, 300);
+  out.timeouts = {};
+  for (const [what, timeout] of Object.entries({ huge: 1e20, max: Number.MAX_VALUE, wraps: 2 ** 31 / 1000, infinite: Infinity })) {
+    const job = slow();
+    const waited = await attempt(async () => (await wx.wait([job], { timeout })).done.length);
+    const completed = await attempt(async () => (await wx.asCompleted([slow()], { timeout })).length);
+    const result = await attempt(() => slow().result({ timeout }));
+    out.timeouts[what] = { waited, completed, result };
+  }
+  if (kind === 'ProcessPoolExecutor') {
+    const timed = new wx.ProcessPoolExecutor({ maxWorkers: 1, jobTimeout: 1e20 });
+    out.jobTimeout = await attempt(() => timed.submit('blocks_for', 3, 300));
+    await timed.shutdown();
+  }
+  out.negativeTimeout = await attempt(() => wx.wait([slow()], { timeout: -1 }));
+
+  // 5. Huge arguments are refused; large ones are clipped in the job's error and record.
+  out.hugeArgument = await attempt(() => pool.submit('panics', 'x'.repeat(2 ** 25)));
+  const big = pool.submit('panics', 'y'.repeat(200_000));
+  const bigError = await big.then(() => null, err);
+  const bigRecord = big.record();
+  out.bigArgument = { errorLength: bigError.message.length, endsWith: bigError.message.slice(-40), labelLength: bigRecord.label.length, recordErrorLength: bigRecord.error.length };
+
+  // 11. Only this library's jobs are jobs; any iterable of them is taken.
+  const done = pool.submit('blocks', 2);
+  await done;
+  out.fakeJob = await attempt(() => wx.wait([{ id: -5 }]));
+  out.fakeJobGather = await attempt(() => wx.gather([done, { id: done.id }]));
+  out.set = await attempt(async () => (await wx.wait(new Set([done]))).done.length);
+  wx.clearRecords();
+  out.afterClear = await attempt(async () => (await wx.wait([done])).done.length);
+  out.afterClearGather = await attempt(() => wx.gather([done]));
+  out.tooManyWorkers = await attempt(() => new wx[kind]({ maxWorkers: 2 ** 53 }));
+  out.hugeWorkers = await attempt(() => new wx[kind]({ maxWorkers: 257 }));
+  const canvas = document.createElement('canvas');
+  out.timelineEmptyPalette = await attempt(() => (new wx.Timeline(canvas, {}), 'made'));
+  out.timelineNoCanvas = await attempt(() => (new wx.Timeline(42, {}), 'made'));
+
+  // 4. A run's parameters have limits, checked before anything starts; a large run
+  // says why a link should not start it by itself.
+  out.limits = {
+    workers: await attempt(() => wx.planRun('free-form', { executor: 'processes', maxWorkers: 256, blockMs: 600000 })),
+    jobs: await attempt(() => wx.planRun('free-form', { jobs: 4294967295 })),
+    gets: await attempt(() => wx.planRun('choose-executor', { gets: 2000 })),
+    modest: await attempt(() => wx.planRun('blocking-squares').needsAClick),
+    large: await attempt(() => wx.planRun('free-form', { gets: 40 }).needsAClick),
+  };
+  // The demo's GETs: the page's own origin only, resolved against the page on every
+  // kind of worker, and a status other than 2xx fails the job.
+  out.gets = {
+    sameOrigin: await attempt(() => pool.submit('http_get', 'index.html')),
+    missing: await attempt(() => pool.submit('http_get', 'no-such-file.html')),
+    elsewhere: await attempt(() => pool.submit('http_get', elsewhere)),
+  };
+
+  // Afterwards the pool still works, and the page answers.
+  out.afterwards = await Promise.all([pool.submit('blocks', 3), wx.toThread('blocks', 4)]);
+  await pool.shutdown();
+  return out;
+}
+
+const isTypeError = (r, pattern) => {
+  assert.equal(r.error?.name, 'TypeError', JSON.stringify(r));
+  if (pattern) assert.match(r.error.message, pattern);
+};
+
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
+  for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+    describe(`${browser}, ${kind}: hostile input`, () => {
+      let site;
+      let opened;
+      let out;
+      let elsewhere;
+      let hits = 0;
+
+      before(async () => {
+        elsewhere = createServer((_, response) => {
+          hits++;
+          response.writeHead(200, { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' });
+          response.end('elsewhere');
+        }).listen(0, '127.0.0.1');
+        await once(elsewhere, 'listening');
+        site = await serveSite({ isolated: kind === 'ThreadPoolExecutor' });
+        opened = await openIn(browser, `${site.url}/index.html`);
+        out = await opened.page.evaluate(attack, { kind, elsewhere: `http://127.0.0.1:${elsewhere.address().port}/x` });
+      });
+
+      after(async () => {
+        await opened?.close();
+        site?.close();
+        elsewhere?.close();
+      });
+
+      test('a job name of any other type than string is a TypeError that names it (it used to trap the wasm)', () => {
+        for (const [what, calls] of Object.entries(out.badNames)) {
+          for (const [call, r] of Object.entries(calls)) {
+            assert.equal(r.error?.name, 'TypeError', `${call}(${what}): ${JSON.stringify(r)}`);
+            const owner = { submit: 'submit', map: 'map', toThread: 'toThread', planRun: 'planRun' }[call];
+            assert.match(r.error.message, new RegExp(`^${owner}: `), `${call}(${what})`);
+          }
+        }
+        assert.match(out.badNames.number.submit.error.message, /the job's name must be a string.*\(got 123\)/);
+        isTypeError(out.badArgs.symbol, /JSON-serialisable \(got a symbol\)/);
+        isTypeError(out.badArgs.bigint, /JSON-serialisable/);
+        isTypeError(out.badArgs.mapItems, /^map: expected an array or other iterable of items \(got a number/);
+      });
+
+      test('timeouts too large for the platform timers never fire and never panic', () => {
+        for (const [what, r] of Object.entries(out.timeouts)) {
+          assert.deepEqual(r, { waited: { value: 1 }, completed: { value: 1 }, result: { value: 49 } }, what);
+        }
+        if (kind === 'ProcessPoolExecutor') assert.deepEqual(out.jobTimeout, { value: 9 });
+        assert.equal(out.negativeTimeout.error?.name, 'ValueError');
+      });
+
+      test('an argument over 1 MiB of JSON is refused; a large one is clipped in errors and records', () => {
+        assert.equal(out.hugeArgument.error?.name, 'ValueError', JSON.stringify(out.hugeArgument));
+        assert.match(out.hugeArgument.error.message, /take more than 1048576 characters as JSON/);
+        assert.ok(out.bigArgument.errorLength < 3_000, JSON.stringify(out.bigArgument));
+        assert.match(out.bigArgument.endsWith, /more characters\)$/);
+        assert.ok(out.bigArgument.labelLength < 300, JSON.stringify(out.bigArgument));
+        assert.ok(out.bigArgument.recordErrorLength < 3_000, JSON.stringify(out.bigArgument));
+      });
+
+      test('only jobs are jobs; any iterable of them works, before and after clearRecords', () => {
+        isTypeError(out.fakeJob, /^wait: expected jobs, as submit\(\) returns them \(got a Object at 0\)/);
+        isTypeError(out.fakeJobGather, /^gather: expected jobs/);
+        assert.deepEqual(out.set, { value: 1 });
+        assert.deepEqual(out.afterClear, { value: 1 });
+        assert.deepEqual(out.afterClearGather, { value: [4] });
+        assert.equal(out.tooManyWorkers.error?.name, 'ValueError');
+        assert.match(out.tooManyWorkers.error.message, /max_workers must be at most 256 \(got 9007199254740992\)/);
+        assert.equal(out.hugeWorkers.error?.name, 'ValueError');
+        assert.deepEqual(out.timelineEmptyPalette, { value: 'made' });
+        assert.match(out.timelineNoCanvas.error?.message ?? '', /^Timeline: expected a <canvas> element \(got a number\)/);
+      });
+
+      test("a run's parameters have limits, and a large run waits for a click", () => {
+        assert.match(out.limits.workers.error?.message ?? '', /maxWorkers must be at most 32 \(got 256\)/);
+        assert.match(out.limits.jobs.error?.message ?? '', /jobs must be at most 100000 \(got 4294967295\)/);
+        assert.match(out.limits.gets.error?.message ?? '', /gets must be at most 64 \(got 2000\)/);
+        assert.deepEqual(out.limits.modest, { value: null });
+        assert.equal(out.limits.large.value, 'it takes 40 GETs, more than a link starts by itself (8)');
+      });
+
+      test("GET jobs fetch from the page's origin only, relative to the page, and fail on a status other than 2xx", () => {
+        assert.equal(out.gets.sameOrigin.value?.status, 200, JSON.stringify(out.gets.sameOrigin));
+        assert.ok(out.gets.sameOrigin.value.length > 1000);
+        assert.match(out.gets.missing.error?.message ?? '', /no-such-file\.html: HTTP 404/);
+        assert.match(out.gets.elsewhere.error?.message ?? '', /refused: jobs fetch only from this page's origin/);
+        assert.equal(hits, 0);
+      });
+
+      test('afterwards the pools still run jobs', () => {
+        assert.deepEqual(out.afterwards, [9, 16]);
+      });
+    });
+  }
+
+  describe(`${browser}: links to the demo page`, () => {
+    let site;
+    let opened;
+
+    before(async () => {
+      site = await serveSite({ isolated: false });
+    });
+    after(async () => {
+      await opened?.close();
+      site?.close();
+    });
+
+    const status = () =>
+      opened.page.evaluate(async () => {
+        const demo = document.querySelector('#demo');
+        await customElements.whenDefined('executor-timeline');
+        for (let i = 0; i < 100 && !demo.shadowRoot?.querySelector('.status')?.textContent; i++) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 500));
+        const { load } = await import('/www/web-executors.js');
+        const wx = await load();
+        return { status: demo.shadowRoot.querySelector('.status').textContent, records: demo.records().length, live: wx.liveWorkers().length };
+      });
+
+    test('a link past the limits starts nothing and says which limit', async () => {
+      opened = await openIn(browser, `${site.url}/index.html?scenario=free-form&executor=processes&workers=256&block-ms=600000&run`);
+      const out = await status();
+      assert.match(out.status, /workers must be at most 32 \(got 256\)/);
+      assert.equal(out.records, 0);
+      assert.equal(out.live, 0);
+      await opened.close();
+      opened = null;
+    });
+
+    test('a link to a large run fills the controls and waits for a click', async () => {
+      opened = await openIn(browser, `${site.url}/index.html?scenario=free-form&gets=40&run`);
+      const out = await status();
+      assert.match(out.status, /^Press Run to start this run: it takes 40 GETs/);
+      assert.equal(out.records, 0);
+    });
+  });
+}
