@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -276,6 +276,8 @@ pub(crate) struct Job<T> {
     executor: Arc<str>,
     submitted: f64,
     describe: Option<fn(&T) -> String>,
+    /// Its place in its run's record book, which hears of each change of state.
+    place: AtomicU32,
     inner: SpinLock<Inner<T>>,
 }
 
@@ -327,6 +329,13 @@ pub(crate) trait JobControl: Recorded {
     fn fail(&self, error: JobError);
 }
 
+impl<T> Job<T> {
+    /// Tells the record book that this job's record changed.
+    fn touched(&self) {
+        record::touched(self.run, self.place.load(Ordering::Relaxed));
+    }
+}
+
 impl<T: Send + 'static> Job<T> {
     fn new(label: String, executor: Arc<str>, describe: Option<fn(&T) -> String>) -> Arc<Self> {
         let job = Arc::new(Job {
@@ -336,6 +345,7 @@ impl<T: Send + 'static> Job<T> {
             executor,
             submitted: platform::now_ms(),
             describe,
+            place: AtomicU32::new(0),
             inner: SpinLock::new(Inner {
                 state: JobState::Pending,
                 worker: None,
@@ -349,9 +359,11 @@ impl<T: Send + 'static> Job<T> {
                 callbacks: Vec::new(),
             }),
         });
-        record::enter(job.clone());
+        let place = record::enter(job.run, job.clone());
+        job.place.store(place, Ordering::Relaxed);
         job
     }
+
 
     /// Settles with `result` unless already settled; wakes every waiter.
     fn settle(&self, state: JobState, result: Result<T, JobError>) {
@@ -380,6 +392,7 @@ impl<T: Send + 'static> Job<T> {
         let wakers = std::mem::take(&mut inner.wakers);
         let callbacks = std::mem::take(&mut inner.callbacks);
         drop(inner);
+        self.touched();
         wakers.into_iter().for_each(Waker::wake);
         call_back(&self.label, callbacks);
     }
@@ -430,6 +443,7 @@ impl<T: Send + 'static> JobControl for Job<T> {
         inner.started = Some(platform::now_ms());
         let wakers = inner.wakers.clone();
         drop(inner);
+        self.touched();
         wakers.into_iter().for_each(Waker::wake);
         true
     }
@@ -472,6 +486,7 @@ impl<T: DeserializeOwned + Send + 'static> RemoteJob for Job<T> {
 
     fn mark_started(&self, at: f64) {
         self.inner.lock().started = Some(at);
+        self.touched();
     }
 }
 
@@ -760,6 +775,7 @@ impl<T> Drop for JobFuture<T> {
                 let wakers = std::mem::take(&mut inner.wakers);
                 let callbacks = std::mem::take(&mut inner.callbacks);
                 drop(inner);
+                self.job.touched();
                 wakers.into_iter().for_each(Waker::wake);
                 call_back(&self.job.label, callbacks);
             }

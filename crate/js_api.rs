@@ -1059,6 +1059,14 @@ pub fn stop_run(run: u32) -> bool {
     going
 }
 
+/// Forgets run `run`'s records and log lines: a widget's run that was replaced, or
+/// whose widget left the page. (Its jobs, if still going, go on.)
+#[wasm_bindgen(js_name = forgetRun)]
+pub fn forget_run(run: u32) {
+    record::forget_run(run);
+    log::forget_run(run);
+}
+
 /// The job records of run `run`, in submission order.
 #[wasm_bindgen(js_name = runRecords)]
 pub fn run_records(run: u32) -> JsValue {

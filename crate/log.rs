@@ -154,6 +154,11 @@ pub(crate) fn append(line: LogLine) {
     lines.insert(at, line);
 }
 
+/// Forgets run `run`'s lines.
+pub fn forget_run(run: RunId) {
+    LINES.lock().retain(|line| line.run != run);
+}
+
 pub fn clear() {
     // A new Vec, not `clear()`: the memory of a long run goes back too.
     *LINES.lock() = Vec::new();

@@ -53,19 +53,48 @@ pub trait Recorded: Send + Sync {
     fn record(&self) -> JobRecord;
 }
 
-/// All jobs of the page, in submission order, until `clear()`.
-static BOOK: SpinLock<Vec<Arc<dyn Recorded>>> = SpinLock::new(Vec::new());
+/// The jobs of one run, in submission order, and which of them changed since they were
+/// entered (by their place in `jobs`), for readers that follow the run.
+struct RunBook {
+    run: RunId,
+    jobs: Vec<Arc<dyn Recorded>>,
+    changed: Vec<u32>,
+}
 
-/// Adds a job to the book. Called once per job, at submission.
-pub(crate) fn enter(job: Arc<dyn Recorded>) {
-    BOOK.lock().push(job);
+/// Every run's jobs until the run is forgotten (or `clear()`). Few runs are kept at
+/// once: a list.
+static BOOK: SpinLock<Vec<RunBook>> = SpinLock::new(Vec::new());
+
+/// Adds a job to its run's book; returns its place there, for [`touched`]. Called once
+/// per job, at submission.
+pub(crate) fn enter(run: RunId, job: Arc<dyn Recorded>) -> u32 {
+    let mut book = BOOK.lock();
+    let at = match book.iter().position(|b| b.run == run) {
+        Some(at) => at,
+        None => {
+            book.push(RunBook { run, jobs: Vec::new(), changed: Vec::new() });
+            book.len() - 1
+        }
+    };
+    let jobs = &mut book[at].jobs;
+    jobs.push(job);
+    (jobs.len() - 1) as u32
+}
+
+/// The job at `place` in `run`'s book changed state: readers re-read it.
+pub(crate) fn touched(run: RunId, place: u32) {
+    if let Some(book) = BOOK.lock().iter_mut().find(|b| b.run == run) {
+        book.changed.push(place);
+    }
 }
 
 /// Every record so far, in submission order.
 pub fn records() -> Vec<JobRecord> {
-    // Copy the list out first: `record()` takes each job's own lock.
-    let jobs = BOOK.lock().clone();
-    jobs.iter().map(|job| job.record()).collect()
+    // Copy the lists out first: `record()` takes each job's own lock.
+    let jobs: Vec<_> = BOOK.lock().iter().flat_map(|b| b.jobs.iter().cloned()).collect();
+    let mut records: Vec<JobRecord> = jobs.iter().map(|job| job.record()).collect();
+    records.sort_by_key(|r| r.id);
+    records
 }
 
 /// Records of one executor only.
@@ -75,12 +104,124 @@ pub fn records_of(executor: &str) -> Vec<JobRecord> {
 
 /// Records of one run only.
 pub fn records_of_run(run: RunId) -> Vec<JobRecord> {
-    let jobs = BOOK.lock().clone();
-    jobs.iter().map(|job| job.record()).filter(|r| r.run == run).collect()
+    let jobs = BOOK.lock().iter().find(|b| b.run == run).map(|b| b.jobs.clone()).unwrap_or_default();
+    jobs.iter().map(|job| job.record()).collect()
+}
+
+/// Forgets run `run`'s records: a widget whose run was replaced, or that left the page.
+pub fn forget_run(run: RunId) {
+    BOOK.lock().retain(|b| b.run != run);
+}
+
+/// A reader that follows one run: each `read` brings its copy of the run's records up
+/// to date, reading only the jobs entered or changed since the last read.
+#[derive(Default)]
+pub struct RunReader {
+    run: RunId,
+    /// How many of the book's `changed` entries were read.
+    seen: usize,
+}
+
+impl RunReader {
+    pub fn new(run: RunId) -> RunReader {
+        RunReader { run, seen: 0 }
+    }
+
+    /// Updates `records` (this reader's copy, in submission order); true if anything
+    /// changed. A forgotten run reads as empty.
+    pub fn read(&mut self, records: &mut Vec<JobRecord>) -> bool {
+        let (new, changed) = {
+            let book = BOOK.lock();
+            let Some(book) = book.iter().find(|b| b.run == self.run) else {
+                let had = !records.is_empty();
+                records.clear();
+                return had;
+            };
+            let new: Vec<_> = book.jobs.get(records.len()..).unwrap_or_default().to_vec();
+            let changed: Vec<(u32, Arc<dyn Recorded>)> =
+                book.changed.get(self.seen..).unwrap_or_default().iter().map(|&at| (at, book.jobs[at as usize].clone())).collect();
+            self.seen = book.changed.len();
+            (new, changed)
+        };
+        let any = !new.is_empty() || !changed.is_empty();
+        for (at, job) in changed {
+            if let Some(record) = records.get_mut(at as usize) {
+                *record = job.record();
+            }
+        }
+        records.extend(new.iter().map(|job| job.record()));
+        any
+    }
 }
 
 /// Forgets every record (the page's "clear", the tests between runs).
 pub fn clear() {
     // A new Vec, not `clear()`: the memory of a long run goes back too.
     *BOOK.lock() = Vec::new();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::SpinLock;
+
+    /// A job whose record the test sets.
+    struct Fake(SpinLock<JobRecord>);
+
+    impl Recorded for Fake {
+        fn record(&self) -> JobRecord {
+            self.0.lock().clone()
+        }
+    }
+
+    fn fake(id: u64, run: RunId) -> Arc<Fake> {
+        Arc::new(Fake(SpinLock::new(JobRecord {
+            id,
+            run,
+            label: format!("job{id}"),
+            executor: Arc::from("test"),
+            worker: None,
+            state: JobState::Pending,
+            submitted: 0.0,
+            started: None,
+            finished: None,
+            result: None,
+            error: None,
+            note: None,
+        })))
+    }
+
+    #[test]
+    fn a_reader_reads_its_runs_new_and_changed_jobs_only_and_a_forgotten_run_is_released() {
+        let (mine, other) = (crate::scope::new_run(), crate::scope::new_run());
+        let jobs: Vec<_> = (0..3).map(|i| fake(i, mine)).collect();
+        let places: Vec<u32> = jobs.iter().map(|job| enter(mine, job.clone())).collect();
+        assert_eq!(places, [0, 1, 2]);
+        enter(other, fake(99, other));
+        let mut reader = RunReader::new(mine);
+        let mut records = Vec::new();
+        assert!(reader.read(&mut records));
+        assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [0, 1, 2]);
+        assert!(!reader.read(&mut records), "nothing changed");
+
+        jobs[1].0.lock().state = JobState::Running;
+        touched(mine, places[1]);
+        let late = fake(3, mine);
+        enter(mine, late.clone());
+        assert!(reader.read(&mut records));
+        assert_eq!(records.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(), [
+            (0, JobState::Pending),
+            (1, JobState::Running),
+            (2, JobState::Pending),
+            (3, JobState::Pending)
+        ]);
+
+        forget_run(mine);
+        assert!(records_of_run(mine).is_empty());
+        assert!(reader.read(&mut records));
+        assert!(records.is_empty());
+        assert_eq!(records_of_run(other).len(), 1, "other runs are kept");
+        assert_eq!(Arc::strong_count(&late), 1, "the book let go of the forgotten run's jobs");
+        forget_run(other);
+    }
 }

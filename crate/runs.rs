@@ -52,7 +52,7 @@ pub const LIMITS: [(&str, u64, &str); 6] = [
     ("maxWorkers", 32, "each worker is a Web Worker, and a process worker a wasm instance of its own"),
     ("jobs", 100_000, "every job keeps a record that the timeline draws"),
     ("blockMs", 60_000, "a job holds its worker that long, and a run cannot be stopped mid-job"),
-    ("n", 1_000_000_000, "a CPU loop of 10^9 steps takes seconds on a fast machine"),
+    ("n", 10_000_000_000, "a CPU loop of 10^10 steps takes ten seconds or more"),
     ("gets", 64, "each GET holds a worker of its own"),
     ("cpuJobs", 10_000, "every job keeps a record that the timeline draws"),
 ];

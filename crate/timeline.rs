@@ -156,6 +156,14 @@ pub struct Plot {
     pub lane_height: f64,
 }
 
+impl Plot {
+    /// The width the bars have, right of the titles: at least a pixel, however narrow
+    /// the canvas.
+    pub fn bars_width(&self) -> f64 {
+        (self.width - self.gutter).max(1.0)
+    }
+}
+
 /// A narrow screen's title column is narrower, so that the bars keep most of it.
 const NARROW: f64 = 520.0;
 const AXIS: f64 = 22.0;
@@ -205,31 +213,46 @@ impl View {
 
     /// The x of time `t`.
     pub fn x(&self, t: f64, plot: &Plot) -> f64 {
-        plot.gutter + (t - self.from) / self.span() * (plot.width - plot.gutter)
+        plot.gutter + (t - self.from) / self.span() * plot.bars_width()
     }
 
     /// The time at `x`.
     pub fn t(&self, x: f64, plot: &Plot) -> f64 {
-        self.from + (x - plot.gutter) / (plot.width - plot.gutter) * self.span()
+        self.from + (x - plot.gutter) / plot.bars_width() * self.span()
+    }
+
+    /// This view moved (and narrowed if need be) to lie within `whole`: zoom and pan
+    /// stay on the run, never before its start or past its end.
+    fn within(self, whole: &View) -> View {
+        let span = self.span().clamp(MIN_SPAN, whole.span().max(MIN_SPAN));
+        let from = self.from.clamp(whole.from, (whole.to - span).max(whole.from));
+        View { from, to: from + span }
     }
 
     /// Zoomed by `factor` (over 1 zooms in) about `x`, whose time stays put.
-    pub fn zoom(&self, x: f64, factor: f64, plot: &Plot) -> View {
-        let at = self.t(x.clamp(plot.gutter, plot.width), plot);
+    /// Kept within `whole` (the fitted view), as every view is.
+    pub fn zoom(&self, x: f64, factor: f64, plot: &Plot, whole: &View) -> View {
+        if !(factor.is_finite() && factor > 0.0 && x.is_finite()) {
+            return *self;
+        }
+        let at = self.t(x.clamp(plot.gutter, plot.width.max(plot.gutter)), plot);
         let span = (self.span() / factor).max(MIN_SPAN);
         let share = (at - self.from) / self.span();
-        View { from: at - share * span, to: at - share * span + span }
+        View { from: at - share * span, to: at - share * span + span }.within(whole)
     }
 
-    /// Moved by `dx` pixels: dragging right shows earlier times.
-    pub fn pan(&self, dx: f64, plot: &Plot) -> View {
-        let dt = dx / (plot.width - plot.gutter) * self.span();
-        View { from: self.from - dt, to: self.to - dt }
+    /// Moved by `dx` pixels: dragging right shows earlier times. Kept within `whole`.
+    pub fn pan(&self, dx: f64, plot: &Plot, whole: &View) -> View {
+        if !dx.is_finite() {
+            return *self;
+        }
+        let dt = dx / plot.bars_width() * self.span();
+        View { from: self.from - dt, to: self.to - dt }.within(whole)
     }
 
     /// Axis ticks at least `min_gap` px apart, on a 1-2-5 step: (x, label).
     pub fn ticks(&self, plot: &Plot, min_gap: f64) -> Vec<(f64, String)> {
-        let wanted = self.span() * min_gap / (plot.width - plot.gutter).max(1.0);
+        let wanted = self.span() * min_gap / plot.bars_width();
         // The largest power of ten not above `wanted`, 10^exponent, found without
         // logarithms (which would bring libm's pow and log10 into the wasm).
         let mut exponent = 0i32;
@@ -250,7 +273,9 @@ impl View {
         let decimals = if step >= 1.0 { 0 } else { (-exponent) as usize };
         let first = (self.from / step).ceil() as i64;
         let last = (self.to / step).floor() as i64;
-        (first..=last)
+        // However odd the view (a canvas narrower than its titles), never more ticks
+        // than a screen can show.
+        (first..=last.min(first.saturating_add(200)))
             .map(|i| {
                 let t = i as f64 * step;
                 (self.x(t, plot), format!("{t:.decimals$} ms"))
@@ -588,22 +613,50 @@ mod tests {
     }
 
     #[test]
+    fn zoom_and_pan_stay_on_the_run_and_never_panic_on_any_view() {
+        let whole = View { from: 0.0, to: 1000.0 };
+        let plot = plot();
+        let mut view = whole;
+        // About 1,700 presses of `-` used to overflow the tick range.
+        for _ in 0..2000 {
+            view = view.zoom(600.0, 1.0 / 1.25, &plot, &whole);
+            assert!(view.ticks(&plot, 90.0).len() <= 201);
+        }
+        assert_eq!(view, whole);
+        assert_eq!(whole.pan(5000.0, &plot, &whole), whole, "no time before the start");
+        let near = whole.zoom(600.0, 10.0, &plot, &whole).pan(-1e9, &plot, &whole);
+        assert!((near.to - whole.to).abs() < 1e-9 && near.from > 0.0, "{near:?}");
+        for factor in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+            let zoomed = whole.zoom(600.0, factor, &plot, &whole);
+            assert!(zoomed.from >= 0.0 && zoomed.to <= 1000.0 && zoomed.to > zoomed.from, "{factor}: {zoomed:?}");
+        }
+        // A canvas narrower than its titles.
+        let narrow = Plot::new(40.0, 200.0, 4);
+        for x in [0.0, 20.0, 80.0, f64::NAN] {
+            let zoomed = whole.zoom(x, 2.0, &narrow, &whole);
+            assert!(zoomed.ticks(&narrow, 90.0).len() <= 201);
+            assert!(zoomed.x(500.0, &narrow).is_finite());
+        }
+    }
+
+    #[test]
     fn zooming_keeps_the_time_under_the_pointer() {
         let view = View { from: 0.0, to: 1000.0 };
+        let whole = view;
         let plot = plot();
         let x = 400.0;
         let before = view.t(x, &plot);
-        let zoomed = view.zoom(x, 4.0, &plot);
+        let zoomed = view.zoom(x, 4.0, &plot, &whole);
         assert!((zoomed.t(x, &plot) - before).abs() < 1e-9);
         assert!((zoomed.to - zoomed.from - 250.0).abs() < 1e-9);
-        let back = zoomed.zoom(x, 0.25, &plot);
+        let back = zoomed.zoom(x, 0.25, &plot, &whole);
         assert!((back.from - view.from).abs() < 1e-9 && (back.to - view.to).abs() < 1e-9);
     }
 
     #[test]
     fn panning_right_shows_earlier_times() {
         let plot = plot(); // 1000 px of plot
-        let view = View { from: 100.0, to: 1100.0 }.pan(50.0, &plot);
+        let view = View { from: 100.0, to: 1100.0 }.pan(50.0, &plot, &View { from: 0.0, to: 5000.0 });
         assert_eq!((view.from, view.to), (50.0, 1050.0));
     }
 

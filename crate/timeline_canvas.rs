@@ -6,7 +6,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::record::{self, JobRecord};
+use crate::record::{JobRecord, RunReader};
 use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, View};
 use crate::{log, platform};
 
@@ -19,6 +19,8 @@ pub struct Timeline {
     colours: Vec<(Paint, String)>,
     kinds: Vec<String>,
     run: u32,
+    /// Reads only what changed in the run since the last frame.
+    reader: RunReader,
     records: Vec<JobRecord>,
     layout: Layout,
     view: View,
@@ -79,6 +81,7 @@ impl Timeline {
             colours,
             kinds,
             run: 0,
+            reader: RunReader::default(),
             records: Vec::new(),
             layout: Layout::default(),
             view: View { from: 0.0, to: 1.0 },
@@ -95,6 +98,8 @@ impl Timeline {
     #[wasm_bindgen(js_name = setRun)]
     pub fn set_run(&mut self, run: u32) {
         self.run = run;
+        self.reader = RunReader::new(run);
+        self.records.clear();
         self.follow = true;
         self.selected = None;
         self.reported.clear();
@@ -103,7 +108,7 @@ impl Timeline {
 
     /// Reads the run's records and log again (while it goes on, once a frame).
     pub fn refresh(&mut self) {
-        self.records = record::records_of_run(self.run);
+        self.reader.read(&mut self.records);
         self.layout = Layout::new(&self.records, &log::lines_of_run(self.run), platform::now_ms());
         if self.follow {
             self.view = View::fit(&self.layout);
@@ -175,14 +180,14 @@ impl Timeline {
     #[wasm_bindgen(js_name = zoomAt)]
     pub fn zoom_at(&mut self, x: f64, factor: f64) {
         self.follow = false;
-        self.view = self.view.zoom(x, factor, &self.plot());
+        self.view = self.view.zoom(x, factor, &self.plot(), &View::fit(&self.layout));
     }
 
     /// Pans by `dx` pixels; the view stops following the run.
     #[wasm_bindgen(js_name = panBy)]
     pub fn pan_by(&mut self, dx: f64) {
         self.follow = false;
-        self.view = self.view.pan(dx, &self.plot());
+        self.view = self.view.pan(dx, &self.plot(), &View::fit(&self.layout));
     }
 
     /// Shows the whole run again, and follows it.

@@ -79,6 +79,8 @@ export class ExecutorTimeline extends HTMLElement {
   }
 
   connectedCallback() {
+    // Put back on the page after it left: its timeline again.
+    if (this.#ready && this.#wx && !this.#timeline) this.#attach();
     this.#ready ??= this.#start();
     this.#observer = new IntersectionObserver((entries) => {
       this.#visible = entries.some((e) => e.isIntersecting);
@@ -93,12 +95,50 @@ export class ExecutorTimeline extends HTMLElement {
     this.#observer?.disconnect();
     cancelAnimationFrame(this.#beat);
     cancelAnimationFrame(this.#frame);
-    // A widget taken off the page stops its run and gives back its workers.
+    // A widget taken off the page stops its run, gives back its workers, ends a wait
+    // for them or for being scrolled into view (the run then ends, having started
+    // nothing), and lets go of its timeline, its records and its listeners: nothing
+    // outside the widget holds it any more.
     if (this.#wx) {
       if (this.#running) this.#wx.stopRun(this.#run);
-      page().then(({ budget, waiters }) => release(budget, waiters, () => budget.withdraw(this.#id)));
+      page().then(({ budget, waiters }) => {
+        release(budget, waiters, () => budget.withdraw(this.#id));
+        waiters.get(this.#id)?.();
+        waiters.delete(this.#id);
+      });
+      this.#whenVisible.splice(0).forEach((go) => go());
+      this.#detach();
     }
   }
+
+  /** The timeline on the canvas, and what follows the page's size and colours. */
+  #attach() {
+    const wx = this.#wx;
+    this.#listening = new AbortController();
+    const makeTimeline = () => {
+      this.#timeline?.free();
+      this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
+      this.#timeline.setRun(this.#run);
+    };
+    makeTimeline();
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+      makeTimeline();
+      this.#resize();
+    }, { signal: this.#listening.signal });
+    this.#sizes = new ResizeObserver(() => this.#resize());
+    this.#sizes.observe(this.#ui.box);
+  }
+
+  #detach() {
+    this.#listening?.abort();
+    this.#sizes?.disconnect();
+    this.#timeline?.free();
+    this.#timeline = null;
+    if (!this.#running) this.#wx.forgetRun(this.#run);
+  }
+
+  #listening;
+  #sizes;
 
   attributeChangedCallback() {
     if (this.#ui) this.#render();
@@ -201,13 +241,7 @@ export class ExecutorTimeline extends HTMLElement {
         ? 'threads: workers share memory'
         : 'processes only: this page is not cross-origin isolated';
       this.#ui.build.title = wx.whyNoThreads ?? 'The page is cross-origin isolated, so workers run as threads of one wasm instance.';
-      this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
-      matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
-        this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
-        this.#timeline.setRun(this.#run);
-        this.#resize();
-      });
-      new ResizeObserver(() => this.#resize()).observe(this.#ui.box);
+      this.#attach();
       this.#render();
       const plan = this.#plan();
       if (plan) budget.declare(this.#id, plan.workers);
@@ -275,6 +309,7 @@ export class ExecutorTimeline extends HTMLElement {
       this.#say('Waiting to scroll into view…', 'waiting');
       await new Promise((go) => this.#whenVisible.push(go));
     }
+    if (!this.isConnected) return [];
     if (!budget.request(this.#id, plan.workers)) {
       this.#say(`Waiting for workers: ${budget.inUse} of ${budget.limit} busy in other timelines on this page…`, 'waiting');
       await new Promise((go) => waiters.set(this.#id, go));
@@ -282,6 +317,7 @@ export class ExecutorTimeline extends HTMLElement {
     if (!this.isConnected) return [];
     const scenario = this.#scenario;
     const options = this.#options();
+    wx.forgetRun(this.#run);
     this.#run = wx.newRun();
     this.#timeline.setRun(this.#run);
     this.#byProcess = plan.executor === 'processes';
@@ -301,6 +337,12 @@ export class ExecutorTimeline extends HTMLElement {
     } finally {
       cancelAnimationFrame(this.#frame);
       release(budget, waiters, () => budget.release(this.#id));
+    }
+    if (!this.#timeline) {
+      // The widget left the page during the run.
+      wx.forgetRun(this.#run);
+      if (error) throw error;
+      return [];
     }
     this.#update();
     this.#resize();
@@ -365,6 +407,7 @@ export class ExecutorTimeline extends HTMLElement {
   async #onMainThread() {
     const plan = this.#plan();
     if (!plan) return;
+    this.#wx.forgetRun(this.#run);
     this.#run = this.#wx.newRun();
     this.#timeline.setRun(this.#run);
     this.#byProcess = false;

@@ -216,11 +216,13 @@ function api(wx, about) {
     heapInUse: wx.heapInUse,
     runScenario: wx.runScenario,
     // Runs kept apart, for the timeline (www/executor-timeline.js): a run's number,
-    // its plan, records, log and trace, stopping it, and its jobs on the main thread.
+    // its plan, records, log and trace, stopping and forgetting it, and its jobs on the
+    // main thread.
     newRun: wx.newRun,
     planRun: wx.planRun,
     stopRun: wx.stopRun,
     runRecords: wx.runRecords,
+    forgetRun: wx.forgetRun,
     runLog: wx.runLog,
     runTrace: wx.runTrace,
     runOnMainThread: wx.runOnMainThread,

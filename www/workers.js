@@ -25,6 +25,10 @@ function start(name, first, onEnd, onMessage) {
     return true;
   };
   const create = () => {
+    // The worker holds this Web Lock while it lives: the page, asking for the same
+    // lock, is granted it when the worker ends, however it ends. So an end that sends
+    // no event (a worker stopped from outside, its script halted) is heard too.
+    const life = `web-executors ${name} ${Math.random()}`;
     worker = new Worker(new URL(import.meta.url), { type: 'module', name });
     live.set(worker, name);
     worker.addEventListener('error', (event) => {
@@ -43,14 +47,19 @@ function start(name, first, onEnd, onMessage) {
     });
     worker.addEventListener('message', ({ data }) => {
       heard = true;
-      if (data?.type === 'wx-started') return;
+      if (data?.type === 'wx-started') {
+        navigator.locks?.request(life, () => {
+          if (end()) onEnd(`worker ${name} stopped without a word (stopped from outside?)`);
+        });
+        return;
+      }
       if (data?.type === 'wx-exit') {
         if (end()) onEnd(data.reason);
       } else if (!ended) {
         onMessage?.(data);
       }
     });
-    worker.postMessage(first);
+    worker.postMessage({ ...first, life });
   };
   create();
   return { post: (message) => worker.postMessage(message), end, ended: () => ended };
@@ -120,6 +129,12 @@ async function process({ glueUrl, module, pid, initializer, base }) {
   return new Promise(() => {}); // lives until terminated
 }
 
+/** Holds the Web Lock `name` until this worker ends (see `start`); resolves once held. */
+function holdLife(name) {
+  if (!name || !self.navigator?.locks) return undefined;
+  return new Promise((held) => navigator.locks.request(name, () => (held(), new Promise(() => {}))));
+}
+
 /** The page's proof that threads work: write to the shared memory it posted. */
 function probe({ memory }) {
   const wrote = 42;
@@ -148,6 +163,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScop
     const role = { 'wx-thread': thread, 'wx-process': process, 'wx-probe': probe }[data?.type];
     if (!role) return;
     self.removeEventListener('message', begin);
+    await holdLife(data.life);
     // Loaded: from here on it is this worker's, and a failure is its death.
     postMessage({ type: 'wx-started' });
     try {

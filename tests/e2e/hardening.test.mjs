@@ -243,3 +243,160 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     });
   });
 }
+
+/** In a page with no widget: widgets added, left waiting, removed, put back. */
+async function widgetLifecycles() {
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  await customElements.whenDefined('executor-timeline');
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const widget = (attributes) => {
+    const w = document.createElement('executor-timeline');
+    for (const [k, v] of Object.entries({ compact: '', height: '80', ...attributes })) w.setAttribute(k, v);
+    document.body.append(w);
+    return w;
+  };
+  const status = (w) => w.shadowRoot.querySelector('.status').textContent;
+  const out = {};
+
+  // 6. A widget removed while it waits for workers: its run settles; put back, it runs.
+  const busy = widget({ scenario: 'cpu-bound', n: '2000000000', workers: '3' });
+  const busyRun = busy.run().catch((e) => e.message);
+  while (!/Running/.test(status(busy))) await sleep(20);
+  const waiting = widget({ scenario: 'blocking-squares-processes' });
+  const waitingRun = waiting.run();
+  for (let i = 0; i < 100 && !/Waiting for workers/.test(status(waiting)); i++) await sleep(20);
+  out.waited = status(waiting);
+  waiting.remove();
+  out.removedWhileWaiting = await Promise.race([waitingRun.then((r) => r.length), sleep(2000).then(() => 'still waiting')]);
+  busy.remove();
+  out.busyStopped = await busyRun;
+  document.body.append(waiting);
+  await sleep(100);
+  out.putBack = { disabled: waiting.shadowRoot.querySelector('button.run').disabled, jobs: (await waiting.run()).length, status: status(waiting) };
+
+  // 9. A replaced run's records go; a removed widget's too.
+  const first = (await waiting.run()).length;
+  const second = await waiting.run();
+  out.runs = { first, second: second.length, all: wx.records().length };
+  waiting.remove();
+  await sleep(50);
+  out.afterRemoval = wx.records().length;
+
+  // 8. Widgets added and removed leave the wasm heap as it was.
+  const cycle = async () => {
+    const w = widget({ scenario: 'blocking-squares-processes' });
+    await w.run();
+    w.remove();
+    await sleep(10);
+  };
+  await cycle();
+  const before = wx.heapInUse();
+  for (let i = 0; i < 20; i++) await cycle();
+  out.heapGrowth = wx.heapInUse() - before;
+
+  // 7. Zoomed far out, far in, at zero, on a canvas narrower than its titles.
+  const canvas = document.createElement('canvas');
+  canvas.style.width = '50px';
+  document.body.append(canvas);
+  const timeline = new wx.Timeline(canvas, {});
+  timeline.setRun(wx.newRun());
+  timeline.resize(50, 80, 1);
+  for (let i = 0; i < 2000; i++) timeline.zoomAt(25, 0.8);
+  for (const factor of [0, -1, NaN, Infinity, 1e300]) timeline.zoomAt(25, factor);
+  timeline.panBy(1e12);
+  timeline.draw();
+  timeline.free();
+  out.zoomed = 'drew';
+  return out;
+}
+
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
+  describe(`${browser}: widgets that leave the page`, () => {
+    let site;
+    let opened;
+    let out;
+
+    before(async () => {
+      site = await serveSite({ isolated: false });
+      opened = await openIn(browser, `${site.url}/tests/e2e/blank-widget.html`);
+      out = await opened.page.evaluate(widgetLifecycles);
+    });
+    after(async () => {
+      await opened?.close();
+      site?.close();
+    });
+
+    test('a widget removed while it waits for workers ends its run; put back, it runs', () => {
+      assert.match(out.waited, /Waiting for workers/);
+      assert.equal(out.removedWhileWaiting, 0, 'its run settled, having started nothing');
+      assert.match(out.busyStopped, /was stopped/);
+      assert.deepEqual(out.putBack.disabled, false);
+      assert.equal(out.putBack.jobs, 6);
+      assert.match(out.putBack.status, /^Done: 6 jobs/);
+    });
+
+    test("a run's records go when the next run replaces it, and when its widget goes", () => {
+      assert.deepEqual(out.runs, { first: 6, second: 6, all: 6 });
+      assert.equal(out.afterRemoval, 0);
+    });
+
+    test('widgets added and removed leave the wasm heap flat', () => {
+      assert.ok(Math.abs(out.heapGrowth) < 16 * 1024, `20 widgets added and removed left ${out.heapGrowth} bytes`);
+    });
+
+    test('zoom is bounded and never panics, on any canvas', () => {
+      assert.equal(out.zoomed, 'drew');
+    });
+  });
+}
+
+/**
+ * In a page with no widget: a worker stopped from outside (`terminate()` on the
+ * Worker, which fires no event), while its job runs. The page's `Worker` is wrapped
+ * first, so the test holds what the library made.
+ */
+async function stoppedFromOutside({ kind }) {
+  const made = [];
+  const Original = globalThis.Worker;
+  globalThis.Worker = class extends Original {
+    constructor(...args) {
+      super(...args);
+      made.push({ worker: this, name: args[1]?.name });
+    }
+  };
+  const { load } = await import('/www/web-executors.js');
+  const wx = await load();
+  const pool = new wx[kind]({ maxWorkers: 1 });
+  await pool.submit('blocks', 0);
+  const job = pool.submit('blocks_for', 5, 60_000);
+  await job.started();
+  const name = job.worker;
+  const victim = made.filter((m) => m.name === name).at(-1);
+  const t0 = performance.now();
+  victim.worker.terminate();
+  const error = await job.then(() => null, (e) => ({ name: e.name, message: e.message }));
+  const after = await pool.submit('blocks', 6);
+  const out = { error, ms: performance.now() - t0, after, names: made.map((m) => m.name), worker: name };
+  await pool.shutdown();
+  return out;
+}
+
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
+  for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
+    test(`${browser}, ${kind}: a worker stopped from outside fails its job once, and the pool goes on`, async () => {
+      const site = await serveSite({ isolated: kind === 'ThreadPoolExecutor' });
+      const opened = await openIn(browser, `${site.url}/tests/e2e/blank-widget.html`);
+      try {
+        const out = await opened.page.evaluate(stoppedFromOutside, { kind });
+        assert.ok(out.error, JSON.stringify(out));
+        assert.match(out.error.message, /stopped without a word/, JSON.stringify(out));
+        assert.ok(out.ms < 10_000, `heard after ${out.ms} ms`);
+        assert.equal(out.after, 36);
+      } finally {
+        await opened.close();
+        site.close();
+      }
+    });
+  }
+}
