@@ -1,10 +1,12 @@
 //! The loop's default executor: what `run_in_executor(None, …)` and `to_thread` use.
-//! With threads it is rayon's global pool (in the browser, the one wasm-bindgen-rayon
-//! starts), so jobs share their workers with rayon's parallel iterators; its workers
-//! are named as asyncio names its default pool's threads: `asyncio_0`, `asyncio_1`, ...
-//! On a page without threads (not cross-origin isolated) it is a process pool, and
-//! only registered jobs can run on it.
+//! With threads it is what Python's is, a `ThreadPoolExecutor` whose workers are named
+//! `asyncio_0`, `asyncio_1`, ..., made on first use and kept for the page. (Its workers
+//! are this library's own Web Workers, started from its own script: a page whose
+//! Content-Security-Policy allows the library allows them.) On a page without threads
+//! (not cross-origin isolated) it is a process pool, and only registered jobs can run
+//! on it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
 use serde::de::DeserializeOwned;
@@ -15,37 +17,35 @@ use crate::scope::{self, PerRun};
 use crate::process_pool::ProcessPoolExecutor;
 use crate::thread_pool::{ExecutorError, ThreadPoolExecutor};
 
-/// The default executor's name in records.
+/// The default executor's name in records, and its threads' name prefix.
 pub const DEFAULT_EXECUTOR: &str = "asyncio";
 
-/// The default executor where there are threads: rayon's global pool. The plain build
-/// (no shared memory) has no threads to run it on, so it leaves rayon out.
+/// How many workers the default thread pool has at most; 0: one per core.
+static WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many workers the default executor's thread pool has at most (`load({
+/// workers })`; one per core unless set). Only before its first job.
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), wasm_bindgen::prelude::wasm_bindgen(js_name = setDefaultWorkers))]
+pub fn set_default_workers(workers: usize) {
+    WORKERS.store(workers, Ordering::Relaxed);
+}
+
+/// The default executor where there are threads: one thread pool for the page, made on
+/// its first job. The plain build (no shared memory) has none.
 #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
-mod rayon_pool {
-    use std::sync::{Arc, LazyLock};
-
-    use super::DEFAULT_EXECUTOR;
-    use crate::job::{Call, JobFuture, new_job};
-    use crate::log;
-
-    static NAME: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(DEFAULT_EXECUTOR));
-
-    thread_local! {
-        static WORKER_NAME: Arc<str> = {
-            let name: Arc<str> = Arc::from(format!(
-                "{DEFAULT_EXECUTOR}_{}",
-                rayon::current_thread_index().unwrap_or(0)
-            ));
-            log::set_thread_name(name.clone());
-            name
+fn threads() -> &'static ThreadPoolExecutor {
+    static POOL: std::sync::LazyLock<ThreadPoolExecutor> = std::sync::LazyLock::new(|| {
+        let workers = match WORKERS.load(Ordering::Relaxed) {
+            0 => platform::cpu_count(),
+            n => n,
         };
-    }
-
-    pub(super) fn submit<T: Send + 'static>(call: Call<T>) -> JobFuture<T> {
-        let (future, item) = new_job(call, &NAME);
-        rayon::spawn(move || WORKER_NAME.with(|name| item.run(name, &|| ())));
-        future
-    }
+        ThreadPoolExecutor::builder()
+            .max_workers(workers)
+            .thread_name_prefix(DEFAULT_EXECUTOR)
+            .build()
+            .expect("threads are available and 1 <= workers")
+    });
+    &POOL
 }
 
 /// The default executor where threads are unavailable: processes, one per core. Like
@@ -68,7 +68,7 @@ fn processes() -> Arc<ProcessPoolExecutor> {
 
 /// Python's `loop.shutdown_default_executor()`, which `asyncio.run` calls at the end:
 /// the current run's default process workers finish their jobs and go. (With threads
-/// the default executor is rayon's pool, which the whole page shares and keeps.)
+/// the default executor is one thread pool, which the whole page shares and keeps.)
 pub async fn shutdown_default_executor() {
     if let Some(executor) = PROCESSES.take(scope::current()) {
         executor.shutdown(true, false).await;
@@ -80,7 +80,7 @@ pub fn submit_default<T: Send + DeserializeOwned + 'static>(job: impl IntoJob<T>
     let call = job.into_call();
     #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
     if platform::threads_available().is_ok() {
-        return rayon_pool::submit(call);
+        return threads().submit(call).expect("the default executor is never shut down");
     }
     processes().submit(call).expect("a run's default executor is shut down only as it ends")
 }

@@ -926,7 +926,7 @@ pub fn job_names() -> Vec<String> {
     registry::job_names().into_iter().map(str::to_owned).collect()
 }
 
-/// The names of this library's live Web Workers (the default pool's not counted).
+/// The names of this library's live Web Workers (the default executor's among them).
 #[wasm_bindgen(js_name = liveWorkers)]
 pub fn live_workers() -> Vec<String> {
     platform::live_workers()

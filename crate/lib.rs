@@ -55,10 +55,11 @@ pub use thread_pool::{Builder, ExecutorError, ThreadPoolExecutor};
 #[cfg(not(target_arch = "wasm32"))]
 pub use platform::block_on;
 
-/// Starts the default executor's workers: `await initThreadPool(n)` once, before any job.
+/// wasm-bindgen-rayon's pool starter, for the benchmark's side-by-side floor only: the
+/// default executor starts its own pool on this library's workers (`default_executor`).
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// The names of this library's live Web Workers (the default pool's not counted).
+/// The names of this library's live Web Workers (the default executor's among them).
 #[cfg(target_arch = "wasm32")]
 pub use platform::live_workers;

@@ -74,8 +74,7 @@ thread_local! {
 /// Sends a log line elsewhere.
 pub type Sink = Box<dyn Fn(LogLine)>;
 
-/// Names the calling thread for the log and the records, for as long as it lives
-/// (rayon's threads, which last as long as the page).
+/// Names the calling thread for the log and the records, for as long as it lives.
 pub fn set_thread_name(name: Arc<str>) {
     THREAD_NAME.with(|n| *n.borrow_mut() = Some(name));
 }

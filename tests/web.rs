@@ -2,12 +2,9 @@
 //! Web Workers sharing the wasm memory, the main thread that must never wait.
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use js_sys::Promise;
 use serde_json::Value;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_executors::jobs::{blocks_for, panics, par_sum_sqrt, sum_sqrt};
 use web_executors::log::{self, LogLine};
@@ -15,11 +12,9 @@ use web_executors::{JobError, ThreadPoolExecutor, gather, job, registry, run_in_
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Starts the default executor (wasm-bindgen-rayon's pool) once for all tests.
+/// Sizes the default executor's pool, which starts on its first job.
 async fn start() {
-    thread_local! { static POOL: RefCell<Option<Promise>> = const { RefCell::new(None) }; }
-    let ready = POOL.with(|p| p.borrow_mut().get_or_insert_with(|| web_executors::init_thread_pool(2)).clone());
-    JsFuture::from(ready).await.expect("the default pool starts");
+    web_executors::default_executor::set_default_workers(2);
 }
 
 fn pool(name: &str, max_workers: usize) -> ThreadPoolExecutor {

@@ -9,10 +9,17 @@ const builds = {
 
 let loading;
 
+/** What a page whose policy forbids this library's workers must allow. (www/workers.js
+ * says it too, for the workers it starts: this module loads before the build that
+ * imports it.) */
+const policyHint = () =>
+  `the page's Content-Security-Policy may forbid workers: allow ${new URL(import.meta.url).origin} in worker-src (or in script-src, if it has no worker-src)`;
+
 /**
  * Loads the build this page can run: the threaded one where the page is cross-origin
  * isolated and wasm threads work, the plain one otherwise (then `threadsAvailable` is
- * false and `whyNoThreads` says why). Starts the default executor's workers.
+ * false and `whyNoThreads` says why). Starts no worker: the default executor starts
+ * its workers on its first job, as Python makes its default executor on first use.
  * Options: `workers`, the size of the default thread pool (default: the number of
  * cores); `threads: false` to use the plain build even where threads would work.
  * Every call shares the first one's work and result, so any script may call it.
@@ -48,10 +55,14 @@ export async function whyNoThreads() {
     const timer = setTimeout(() => end('a worker given shared memory did not answer within 5 s'), 5000);
     try {
       worker = new Worker(new URL('./workers.js', import.meta.url), { type: 'module', name: 'wx-probe' });
+    } catch (error) {
+      end(`a worker could not be created (${error.name}: ${error.message}); ${policyHint()}`);
+      return;
+    }
+    try {
       worker.addEventListener('error', (event) => {
         event.preventDefault();
-        const cause = event.message || "blocked, perhaps by the page's Content-Security-Policy: allow this script's origin in worker-src";
-        end(`a worker could not start (${cause})`);
+        end(`a worker could not start (${event.message || policyHint()})`);
       });
       worker.addEventListener('message', ({ data }) => {
         if (data?.type !== 'wx-probe') return;
@@ -79,7 +90,7 @@ async function start({ workers = navigator.hardwareConcurrency || 2, threads = t
   if (!why) {
     try {
       const wx = await instantiate('threads');
-      await wx.initThreadPool(workers);
+      wx.setDefaultWorkers(workers);
       return api(wx, { build: 'threads', threadsAvailable: true, whyNoThreads: null });
     } catch (error) {
       // Its 1 GiB shared memory may not be reserved (Safari on iOS refuses large ones

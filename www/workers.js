@@ -8,6 +8,19 @@
 // Every Web Worker started here and not yet ended, with its name.
 const live = new Map();
 
+/** What a page whose policy forbids this library's workers must allow. */
+const workerPolicyHint = () =>
+  `the page's Content-Security-Policy may forbid workers: allow ${new URL(import.meta.url).origin} in worker-src (or in script-src, if it has no worker-src)`;
+
+/** `new Worker(url, options)`; a browser that refuses it at once says why, with the fix. */
+function newWorker(url, options) {
+  try {
+    return new Worker(url, options);
+  } catch (error) {
+    throw new Error(`a worker could not be created (${error.name}: ${error.message}); ${workerPolicyHint()}`);
+  }
+}
+
 /**
  * Starts a worker named `name` and sends it `first`; `onMessage(data)` hears what it
  * sends, `onEnd(reason)` its end. Returns `{ post, end, ended }`.
@@ -29,7 +42,7 @@ function start(name, first, onEnd, onMessage) {
     // lock, is granted it when the worker ends, however it ends. So an end that sends
     // no event (a worker stopped from outside, its script halted) is heard too.
     const life = `web-executors ${name} ${Math.random()}`;
-    worker = new Worker(new URL(import.meta.url), { type: 'module', name });
+    worker = newWorker(new URL(import.meta.url), { type: 'module', name });
     live.set(worker, name);
     worker.addEventListener('error', (event) => {
       event.preventDefault();
@@ -43,7 +56,7 @@ function start(name, first, onEnd, onMessage) {
         create();
         return;
       }
-      if (end()) onEnd(event.message || `worker ${name} failed to start`);
+      if (end()) onEnd(event.message || `worker ${name} failed to start; ${workerPolicyHint()}`);
     });
     worker.addEventListener('message', ({ data }) => {
       heard = true;

@@ -400,3 +400,54 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     });
   }
 }
+
+/** In a page: the library under the page's Content-Security-Policy, each step raced
+ * against a deadline, so that nothing can wait forever unseen. */
+async function underPolicy() {
+  const deadline = (promise, ms, what) => Promise.race([promise, new Promise((r) => setTimeout(() => r(`${what} still pending after ${ms} ms`), ms))]);
+  const outcome = (promise) => promise.then((value) => ({ value }), (e) => ({ error: `${e.name}: ${e.message}` }));
+  const { load } = await import('/www/web-executors.js');
+  const wx = await deadline(load(), 20_000, 'load()');
+  if (typeof wx === 'string') return { load: wx };
+  const out = { build: wx.build, why: wx.whyNoThreads };
+  out.toThread = await deadline(outcome(wx.toThread('blocks', 3)), 20_000, 'toThread');
+  out.processes = await deadline(outcome(new wx.ProcessPoolExecutor({ maxWorkers: 1 }).submit('blocks', 5)), 20_000, 'process job');
+  if (wx.threadsAvailable) out.threads = await deadline(outcome(new wx.ThreadPoolExecutor({ maxWorkers: 2 }).submit('blocks', 4)), 20_000, 'thread job');
+  const widget = document.createElement('executor-timeline');
+  widget.setAttribute('scenario', wx.threadsAvailable ? 'blocking-squares' : 'blocking-squares-processes');
+  document.body.append(widget);
+  await customElements.whenDefined('executor-timeline');
+  out.widget = await deadline(outcome(widget.run().then((records) => records.length)), 30_000, 'the widget');
+  return out;
+}
+
+for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
+  test(`${browser}: an isolated page under a strict CSP runs threads, processes and the widget`, async () => {
+    const site = await serveSite({ config: 'tests/e2e/serve.strict-isolated.json' });
+    const opened = await openIn(browser, `${site.url}/tests/e2e/blank-widget.html`);
+    try {
+      const out = await opened.page.evaluate(underPolicy);
+      assert.deepEqual(out, { build: 'threads', why: null, toThread: { value: 9 }, processes: { value: 25 }, threads: { value: 16 }, widget: { value: 6 } });
+    } finally {
+      await opened.close();
+      site.close();
+    }
+  });
+
+  test(`${browser}: a page whose CSP forbids workers fails its jobs, saying which directive to add`, async () => {
+    const site = await serveSite({ config: 'tests/e2e/serve.no-workers.json' });
+    const opened = await openIn(browser, `${site.url}/tests/e2e/blank-widget.html`);
+    try {
+      const out = await opened.page.evaluate(underPolicy);
+      assert.equal(out.build, 'plain', JSON.stringify(out));
+      const hint = /allow http:\/\/127\.0\.0\.1:\d+ in worker-src/;
+      assert.match(out.why, hint);
+      assert.match(out.toThread.error, hint);
+      assert.match(out.processes.error, /^BrokenProcessPool: .*allow http:\/\/127\.0\.0\.1:\d+ in worker-src/);
+      assert.match(out.widget.error ?? '', hint);
+    } finally {
+      await opened.close();
+      site.close();
+    }
+  });
+}
