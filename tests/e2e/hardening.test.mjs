@@ -359,12 +359,13 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
 async function stoppedFromOutside({ kind }) {
   const made = [];
   const Original = globalThis.Worker;
-  globalThis.Worker = class extends Original {
-    constructor(...args) {
-      super(...args);
-      made.push({ worker: this, name: args[1]?.name });
-    }
-  };
+  globalThis.Worker = new Proxy(Original, {
+    construct(target, args) {
+      const worker = Reflect.construct(target, args);
+      made.push({ worker, name: args[1]?.name });
+      return worker;
+    },
+  });
   const { load } = await import('/www/web-executors.js');
   const wx = await load();
   const pool = new wx[kind]({ maxWorkers: 1 });
