@@ -1,4 +1,4 @@
-//! The jobs of the scenarios (../shared/SCENARIOS.md), as plain Rust functions.
+//! The jobs of the scenarios (docs/scenarios.md), as plain Rust functions.
 
 use std::time::Duration;
 

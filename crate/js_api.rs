@@ -998,7 +998,7 @@ thread_local! {
     static STOPS: RefCell<Vec<(u32, oneshot::Sender<()>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs a scenario of SCENARIOS.md by name, resolving to what its program returns:
+/// Runs a scenario of docs/scenarios.md by name, resolving to what its program returns:
 /// `blocking-squares` (1; `executor`, `maxWorkers`, `jobs`), `blocking-squares-processes`
 /// (2), `to-thread` (3, `blockMs`), `run-in-executor` (4, `blockMs`), `cpu-bound` (5,
 /// `n`, `maxWorkers`, `executor`), `choose-executor` (6, `url`, `gets`, `n`), `free-form`

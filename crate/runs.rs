@@ -9,7 +9,7 @@ use crate::platform;
 use crate::scenarios::{self, Mix, ScenarioError};
 use crate::{Call, Executor, ExecutorError, ProcessPoolExecutor, ThreadPoolExecutor, registry};
 
-/// The scenarios of SCENARIOS.md, and the free-form mix, by the names links use.
+/// The scenarios of docs/scenarios.md, and the free-form mix, by the names links use.
 pub const SCENARIOS: [&str; 7] =
     ["blocking-squares", "blocking-squares-processes", "to-thread", "run-in-executor", "cpu-bound", "choose-executor", "free-form"];
 

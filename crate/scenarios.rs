@@ -1,4 +1,4 @@
-//! The Rust counterparts of the Python programs of SCENARIOS.md: the code the page shows
+//! The Rust counterparts of the Python programs of docs/scenarios.md: the code the page shows
 //! beside each timeline, and what the tests run. Each mirrors its Python program line
 //! for line; comments mark the one or two places where the browser differs.
 

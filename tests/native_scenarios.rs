@@ -1,4 +1,4 @@
-//! The scenario programs of SCENARIOS.md, run on the host with OS threads as workers.
+//! The scenario programs of docs/scenarios.md, run on the host with OS threads as workers.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeSet;

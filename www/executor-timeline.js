@@ -1,4 +1,4 @@
-// <executor-timeline>: a scenario of SCENARIOS.md, runnable, with the live timeline of
+// <executor-timeline>: a scenario of docs/scenarios.md, runnable, with the live timeline of
 // which worker ran each job, its log and a main-thread heartbeat. One module, one tag;
 // it loads the wasm, workers and styles relative to itself. The demo page uses it with
 // its controls, docs pages as a widget (`compact`). The drawing model is Rust

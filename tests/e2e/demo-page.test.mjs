@@ -1,4 +1,4 @@
-// The demo page: each scenario of SCENARIOS.md through its deep link, checked from the
+// The demo page: each scenario of docs/scenarios.md through its deep link, checked from the
 // run's exported trace (lanes, bars per lane, orderings, results), as a reader of
 // Perfetto would check it; then 10,000 bars, the main-thread comparison and a phone;
 // then the six scenarios again in Firefox.
