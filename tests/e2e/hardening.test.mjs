@@ -214,16 +214,17 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       site?.close();
     });
 
-    const status = () =>
-      opened.page.evaluate(async () => {
-        const demo = document.querySelector('#demo');
-        await customElements.whenDefined('executor-timeline');
-        for (let i = 0; i < 100 && !demo.shadowRoot?.querySelector('.status')?.textContent; i++) await new Promise((r) => setTimeout(r, 50));
-        await new Promise((r) => setTimeout(r, 500));
-        const { load } = await import('/www/web-executors.js');
-        const wx = await load();
-        return { status: demo.shadowRoot.querySelector('.status').textContent, records: demo.records().length, live: wx.liveWorkers().length };
-      });
+    // In the page's own realm, where the demo's library lives (see `inPage`).
+    const shown = async () => {
+      const demo = document.querySelector('#demo');
+      await customElements.whenDefined('executor-timeline');
+      for (let i = 0; i < 100 && !demo.shadowRoot?.querySelector('.status')?.textContent; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      const { load } = await import('/www/web-executors.js');
+      const wx = await load();
+      return { status: demo.shadowRoot.querySelector('.status').textContent, records: demo.records().length, live: wx.liveWorkers().length };
+    };
+    const status = () => opened.page.evaluate(inPage, { source: shown.toString() });
 
     test('a link past the limits starts nothing and says which limit', async () => {
       opened = await openIn(browser, `${site.url}/index.html?scenario=free-form&executor=processes&workers=256&block-ms=600000&run`);
@@ -242,6 +243,24 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       assert.equal(out.records, 0);
     });
   });
+}
+
+/**
+ * Runs `source` (a function's text) as a module script of the page, where the page's
+ * widgets live, and resolves to its result. (A WebDriver script's own `import()` can
+ * load a second copy of the library, which would not see the widgets' runs.)
+ */
+async function inPage({ source }) {
+  const script = document.createElement('script');
+  script.type = 'module';
+  script.textContent = `(${source})().then(
+    (value) => { document.documentElement.dataset.wxOut = JSON.stringify({ value }); },
+    (error) => { document.documentElement.dataset.wxOut = JSON.stringify({ error: String(error?.stack ?? error) }); });`;
+  document.head.append(script);
+  while (!document.documentElement.dataset.wxOut) await new Promise((r) => setTimeout(r, 50));
+  const out = JSON.parse(document.documentElement.dataset.wxOut);
+  if (out.error) throw new Error(out.error);
+  return out.value;
 }
 
 /** In a page with no widget: widgets added, left waiting, removed, put back. */
@@ -320,7 +339,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     before(async () => {
       site = await serveSite({ isolated: false });
       opened = await openIn(browser, `${site.url}/tests/e2e/blank-widget.html`);
-      out = await opened.page.evaluate(widgetLifecycles);
+      out = await opened.page.evaluate(inPage, { source: widgetLifecycles.toString() });
     });
     after(async () => {
       await opened?.close();
