@@ -109,6 +109,11 @@ pub fn spawn_worker(
     body: Box<dyn FnOnce() + Send>,
     on_exit: Box<dyn FnOnce(Option<String>) + Send>,
 ) -> Result<(), String> {
+    // The page's URL, for the jobs of this thread (a page whose module did not start
+    // through `start`, such as a test runner's, has not recorded it yet).
+    if BASE_URL.lock().is_none() {
+        remember_base_url();
+    }
     let entry = Box::into_raw(Box::new(body));
     let on_exit = AssertUnwindSafe(on_exit);
     let on_exit = Closure::once_into_js(move |reason: JsValue| {
@@ -231,7 +236,8 @@ pub fn remember_base_url() {
 /// every kind of worker: blocks the worker until the whole body is in. A status other
 /// than 2xx fails it, as `requests.get(url).raise_for_status()`.
 pub fn blocking_get(url: &str) -> Result<crate::jobs::Fetched, String> {
-    let base = BASE_URL.lock().clone().or_else(|| Reflect::get(&js_sys::global(), &"location".into()).ok()?.as_string());
+    let location = || Reflect::get(&Reflect::get(&js_sys::global(), &"location".into()).ok()?, &"href".into()).ok()?.as_string();
+    let base = BASE_URL.lock().clone().or_else(location);
     let base = base.ok_or("GET: this worker does not know the page's URL")?;
     let (page, target) = (web_sys::Url::new(&base).map_err(|e| describe(&e))?, web_sys::Url::new_with_base(url, &base).map_err(|e| describe(&e))?);
     let absolute = target.href();
