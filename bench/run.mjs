@@ -39,6 +39,9 @@ async function startup(contestant) {
 async function measure({ section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_MS, withRayon = true }) {
   const { load } = await import('/www/web-executors.js');
   const wx = await load();
+  // rayon's own pool (the floor `rayon::spawn` and the `par_sum_sqrt` row): the library
+  // does not start it, so this page does, on the build `load()` chose.
+  if (wx.threadsAvailable) await (await import('/pkg/threads/web_executors.js')).initThreadPool(2);
   const time = async (f) => {
     const t0 = performance.now();
     await f();
