@@ -138,6 +138,16 @@ function shown(value) {
   return typeof value === 'symbol' ? 'a symbol' : `a ${typeof value} (${String(value).slice(0, 40)})`;
 }
 
+/** `f` (number parameters), guarded: a value whose conversion to a number throws
+ * would throw inside the wasm call, which wasm-bindgen takes for a crash of the module. */
+function numeric(f, owner) {
+  return function (...args) {
+    const at = args.findIndex((a) => a !== null && (typeof a === 'object' || typeof a === 'function' || typeof a === 'symbol' || typeof a === 'bigint'));
+    if (at >= 0) throw new TypeError(`${owner}: expected a number (got ${shown(args[at])})`);
+    return f.apply(this, args);
+  };
+}
+
 /** `items` as an array, if it is an iterable (not a string); else a TypeError. */
 function arrayOf(items, owner, what) {
   if (typeof items?.[Symbol.iterator] !== 'function' || typeof items === 'string') {
@@ -192,6 +202,7 @@ function api(wx, about) {
       super('processes', options);
     }
   }
+  executorApi.killWorker = numeric(wx.Executor.prototype.killWorker, 'killWorker');
   for (const Pool of [ThreadPoolExecutor, ProcessPoolExecutor]) {
     Object.defineProperties(Pool.prototype, Object.getOwnPropertyDescriptors(executorApi));
   }
@@ -217,9 +228,9 @@ function api(wx, about) {
     asCompleted,
     gather: (jobs, options) => wx.gather(listOf(jobs, 'gather', wx.Job), options),
     records: wx.records,
-    logLines: wx.logLines,
-    logLinesByProcess: wx.logLinesByProcess,
-    logEntries: wx.logEntries,
+    logLines: numeric(wx.logLines, 'logLines'),
+    logLinesByProcess: numeric(wx.logLinesByProcess, 'logLinesByProcess'),
+    logEntries: numeric(wx.logEntries, 'logEntries'),
     clearRecords: wx.clearRecords,
     jobNames: wx.jobNames,
     liveWorkers: wx.liveWorkers,
@@ -231,11 +242,11 @@ function api(wx, about) {
     // main thread.
     newRun: wx.newRun,
     planRun: wx.planRun,
-    stopRun: wx.stopRun,
-    runRecords: wx.runRecords,
-    forgetRun: wx.forgetRun,
-    runLog: wx.runLog,
-    runTrace: wx.runTrace,
+    stopRun: numeric(wx.stopRun, 'stopRun'),
+    runRecords: numeric(wx.runRecords, 'runRecords'),
+    forgetRun: numeric(wx.forgetRun, 'forgetRun'),
+    runLog: numeric(wx.runLog, 'runLog'),
+    runTrace: numeric(wx.runTrace, 'runTrace'),
     runOnMainThread: wx.runOnMainThread,
     scenarioSource: wx.scenarioSource,
     Timeline: wx.Timeline,

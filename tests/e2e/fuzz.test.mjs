@@ -268,7 +268,11 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           } catch (error) {
             problems = [`the page failed: ${error.message.slice(0, 300)}`];
           }
-          if (problems.length) await open(); // a clean page for the next sequence
+          if (problems.length) {
+            // What went wrong, short: shrinking prints only the sequences.
+            console.log(`${browser}, ${kind}: ${JSON.stringify(problems).slice(0, 1000)}`);
+            await open(); // a clean page for the next sequence
+          }
           assert.deepEqual(problems, []);
         });
         const options = minutes ? { seed, numRuns: 1e9, interruptAfterTimeLimit: minutes * 60_000 / 6, markInterruptAsFailure: false } : { seed, numRuns: runs };

@@ -36,6 +36,13 @@ async function attack({ kind, elsewhere }) {
       planRun: await attempt(() => wx.planRun(name)),
     };
   }
+  // A number parameter given a symbol, a BigInt or an object that cannot become one:
+  // the conversion threw inside the wasm call, and wasm-bindgen stopped the module.
+  out.badNumbers = {
+    killWorker: await attempt(() => pool.killWorker(Symbol('s'))),
+    runRecords: await attempt(() => wx.runRecords(10n)),
+    logLines: await attempt(() => wx.logLines({ valueOf() { throw new Error('no'); } })),
+  };
   out.badArgs = {
     symbol: await attempt(() => pool.submit('blocks', Symbol('s'))),
     bigint: await attempt(() => pool.submit('blocks', 1n)),
@@ -145,6 +152,9 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           }
         }
         assert.match(out.badNames.number.submit.error.message, /the job's name must be a string.*\(got 123\)/);
+        isTypeError(out.badNumbers.killWorker, /^killWorker: expected a number \(got a symbol\)/);
+        isTypeError(out.badNumbers.runRecords, /^runRecords: expected a number \(got a bigint/);
+        isTypeError(out.badNumbers.logLines, /^logLines: expected a number \(got a Object\)/);
         isTypeError(out.badArgs.symbol, /JSON-serialisable \(got a symbol\)/);
         isTypeError(out.badArgs.bigint, /JSON-serialisable/);
         isTypeError(out.badArgs.mapItems, /^map: expected an array or other iterable of items \(got a number/);
