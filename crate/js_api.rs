@@ -166,13 +166,6 @@ fn text_arg(value: &JsValue, owner: &str, param: &str) -> Result<String, JsValue
     value.as_string().ok_or_else(|| type_error(format!("{owner}: {param} must be a string (got {})", Options::shown(value))))
 }
 
-/// A job's name: a string naming a registered job.
-fn job_name(value: &JsValue, owner: &str) -> Result<String, JsValue> {
-    value.as_string().ok_or_else(|| {
-        type_error(format!("{owner}: the job's name must be a string, one of jobNames() (got {})", Options::shown(value)))
-    })
-}
-
 /// A wrong type of value (Python's `TypeError`).
 fn type_error(message: String) -> JsValue {
     js_sys::TypeError::new(&message).into()
@@ -629,7 +622,7 @@ impl Executor {
     /// `submit(name, args)`: www/web-executors.js offers it as `submit(name, ...args)`.
     #[wasm_bindgen(js_name = submitJob)]
     pub fn submit_job(&self, name: JsValue, args: Vec<JsValue>) -> Result<Job, JsValue> {
-        let call = registry_call(&job_name(&name, "submit")?, &args)?;
+        let call = registry_call(&text_arg(&name, "submit", "the job's name")?, &args)?;
         let future = match &self.pool {
             Pool::Threads(pool) => pool.submit(call),
             Pool::Processes(pool) => pool.submit(call),
@@ -643,7 +636,7 @@ impl Executor {
     /// every `chunksize` jobs travel in one message.
     #[wasm_bindgen(js_name = mapJobs)]
     pub fn map_jobs(&self, name: JsValue, items: Vec<JsValue>, options: JsValue) -> Result<MapJobs, JsValue> {
-        let name = job_name(&name, "map")?;
+        let name = text_arg(&name, "map", "the job's name")?;
         let options = Options::read(&options, "map", &["chunksize", "timeout"])?;
         let chunksize = options.count("chunksize", "chunksize must be >= 1")?.map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX));
         let timeout = options.seconds("timeout")?;
@@ -755,7 +748,7 @@ fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsV
 /// `toThread(name, args)` and `runInExecutor(null, …)`: a job on the default executor.
 #[wasm_bindgen(js_name = submitDefault)]
 pub fn submit_default_job(name: JsValue, args: Vec<JsValue>) -> Result<Job, JsValue> {
-    Ok(Job::new(submit_default(registry_call(&job_name(&name, "toThread")?, &args)?)))
+    Ok(Job::new(submit_default(registry_call(&text_arg(&name, "toThread", "the job's name")?, &args)?)))
 }
 
 /// The Rust jobs behind JS `Job` objects.

@@ -149,11 +149,8 @@ async function runCalls({ kind, calls }) {
         throw new Error(`no such value: ${spec.t}`);
     }
   };
-  const keep = (result) => {
-    if (result instanceof wx.ThreadPoolExecutor || result instanceof wx.ProcessPoolExecutor) return result;
-    if (result && typeof result === 'object' && typeof result.cancel === 'function' && typeof result.then === 'function') jobs.push(result);
-    return result;
-  };
+  /** A job a call returned, kept for later calls to use. */
+  const keep = (job) => (jobs.push(job), job);
   for (const [i, c] of calls.entries()) {
     const where = `call ${i} (${c.op})`;
     try {
