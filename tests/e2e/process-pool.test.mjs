@@ -191,7 +191,9 @@ const fallbacks = [
 for (const { browser, why, options, arg, because } of fallbacks) {
   test(`${browser}, an isolated page where ${why}: the plain build runs, on processes`, async () => {
     const site = await serveSite({ isolated: true });
-    const opened = await openIn(browser, `${site.url}/index.html`, options);
+    // A page that loads nothing itself: the demo page's own load() could win the race
+    // and choose its build before the refusal is in place.
+    const opened = await openIn(browser, `${site.url}/tests/e2e/blank.html`, options);
     try {
       const out = await opened.page.evaluate(fallBack, arg);
       assert.equal(out.build, 'plain');
