@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use web_executors::{Call, ThreadPoolExecutor, block_on, gather, jobs};
+use web_executors::{Call, ThreadPoolExecutor, block_on, gather};
+use web_executors_showcase::jobs;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

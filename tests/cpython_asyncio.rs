@@ -23,7 +23,7 @@ use std::task::Context;
 use std::time::Duration;
 
 use cpython_support::*;
-use web_executors::jobs::blocks_for;
+use web_executors_showcase::jobs::blocks_for;
 use web_executors::PythonException;
 use web_executors::{
     JobError, JobFuture, JobState, ReturnWhen, as_completed, block_on, gather, gather_return_exceptions, job,
@@ -405,7 +405,7 @@ fn to_thread_gives_the_jobs_failure() {
     let error = block_on(to_thread(|| -> u64 { panic!("test") })).unwrap_err();
     assert_eq!(panic_message(&error), "test");
     let JobError::Panicked { worker, .. } = &error else { unreachable!() };
-    assert!(worker.starts_with("asyncio_"), "{error}");
+    assert!(worker.to_string().starts_with("asyncio_"), "{error}");
 }
 
 // CPython: test_threads.py ToThreadTests.test_to_thread_once

@@ -24,18 +24,22 @@ use std::time::Duration;
 
 use cpython_support::*;
 use serde_json::Value;
-use web_executors::jobs::{blocks_for, worker_value};
+use web_executors_showcase::jobs::{blocks_for, worker_value};
 use web_executors::PythonException;
+use web_executors::observe::log;
+use web_executors::observe::record::Worker;
 use web_executors::{
-    JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, block_on,
-    gather, job, log, wait,
+    Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, block_on,
+    gather, job, wait,
 };
 
 fn processes(max_workers: usize) -> ProcessPoolExecutor {
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap()
 }
 
 fn retiring_processes(max_workers: usize, max_tasks_per_child: usize) -> ProcessPoolExecutor {
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).max_tasks_per_child(max_tasks_per_child).build().unwrap()
 }
 
@@ -136,7 +140,7 @@ fn shutdown_returns_with_map_results_never_read<P: Pool>() {
     let records = executor.records();
     assert_eq!(records.len(), 6);
     assert!(records.iter().all(|r| matches!(r.state, JobState::Finished | JobState::Cancelled)), "{records:#?}");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
 }
 
 // CPython: executor.py ExecutorTest.test_max_workers_negative
@@ -178,12 +182,12 @@ fn a_saturated_thread_pool_keeps_to_max_workers() {
     let gate = Gate::default();
     let futures = gate.held_jobs(&executor, 0..60);
     wait_until("four jobs hold the four workers", || futures.iter().filter(|f| f.running()).count() == 4);
-    assert_eq!(executor.workers_alive(), 4);
+    assert_eq!(executor.workers().len(), 4);
     gate.open();
     assert_eq!(block_on(gather(futures)), Ok((0..60).collect()));
     let workers: BTreeSet<_> = executor.records().into_iter().map(|r| r.worker.unwrap()).collect();
     assert_eq!(workers.len(), 4, "{workers:?}");
-    assert_eq!(executor.workers_alive(), 4);
+    assert_eq!(executor.workers().len(), 4);
 }
 
 on_both_pools!(jobs_one_after_another_reuse_one_idle_worker);
@@ -200,7 +204,7 @@ fn jobs_one_after_another_reuse_one_idle_worker<P: Pool>() {
         workers.insert(future.worker().unwrap());
     }
     assert_eq!(workers.len(), 1, "{workers:?}");
-    assert_eq!(executor.workers_alive(), 1);
+    assert_eq!(executor.workers().len(), 1);
 }
 
 /// CPython's `log_n_wait`: notes its start, blocks, notes its end.
@@ -243,7 +247,7 @@ fn a_killed_worker_fails_its_job_and_the_pool_takes_more() {
     let executor = processes(5);
     let victim = executor.submit(job!(blocks_for(1, 2_000))).unwrap();
     block_on(victim.started());
-    let pid: u32 = victim.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = victim.worker() else { panic!("a process worker took it") };
     assert!(executor.kill_worker(pid));
     let error = block_on(victim).unwrap_err();
     assert_eq!(error.python_name(), "BrokenProcessPool");
@@ -280,11 +284,11 @@ fn map_with_a_chunk_size_below_one_is_a_value_error() {
 fn a_saturated_process_pool_keeps_to_max_workers() {
     let executor = processes(5);
     let futures: Vec<_> = (0..75u64).map(|i| executor.submit(job!(blocks_for(i, 40))).unwrap()).collect();
-    assert_eq!(executor.workers_alive(), 5);
+    assert_eq!(executor.workers().len(), 5);
     assert_eq!(block_on(gather(futures)), Ok((0..75).map(|i| i * i).collect()));
     let workers: BTreeSet<_> = executor.records().into_iter().map(|r| r.worker.unwrap()).collect();
     assert_eq!(workers.len(), 5, "{workers:?}");
-    assert_eq!(executor.workers_alive(), 5);
+    assert_eq!(executor.workers().len(), 5);
 }
 
 // CPython: test_process_pool.py ProcessPoolExecutorTest.test_idle_process_reuse_multiple
@@ -298,7 +302,7 @@ fn jobs_mostly_one_at_a_time_start_few_processes() {
         assert_eq!(awaited.result(), Some(Ok(4 * n * n)));
         left_running.push(executor.submit(job!(blocks_for(2 * n + 1, 0))).unwrap());
     }
-    assert!(executor.workers_alive() <= 3, "{} workers", executor.workers_alive());
+    assert!(executor.workers().len() <= 3, "{} workers", executor.workers().len());
     block_on(executor.shutdown(true, false));
     let results: Vec<_> = left_running.iter().map(|f| f.result()).collect();
     assert_eq!(results, [Some(Ok(1)), Some(Ok(9)), Some(Ok(25))]);
@@ -308,7 +312,7 @@ fn jobs_mostly_one_at_a_time_start_few_processes() {
 #[test]
 fn a_worker_is_replaced_after_max_tasks_per_child_jobs() {
     let executor = retiring_processes(1, 3);
-    let workers: Vec<Arc<str>> = (1..=4u64)
+    let workers: Vec<Worker> = (1..=4u64)
         .map(|n| {
             let future = executor.submit(job!(blocks_for(n, 0))).unwrap();
             block_on(future.settled());
@@ -319,7 +323,7 @@ fn a_worker_is_replaced_after_max_tasks_per_child_jobs() {
     assert_eq!(workers[0], workers[1]);
     assert_eq!(workers[1], workers[2]);
     assert_ne!(workers[2], workers[3], "a new worker for the fourth job: {workers:?}");
-    assert_eq!(executor.workers_alive(), 1);
+    assert_eq!(executor.workers().len(), 1);
 }
 
 // CPython: test_process_pool.py ProcessPoolExecutorTest.test_max_tasks_per_child_pending_tasks_gh115634
@@ -371,13 +375,13 @@ fn a_killed_workers_job_never_finishes_after_the_kill() {
     let executor = processes(1);
     let future = executor.submit(job!(blocks_for(1, 400))).unwrap();
     block_on(future.started());
-    let pid: u32 = future.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = future.worker() else { panic!("a process worker took it") };
     assert!(executor.kill_worker(pid));
     assert!(future.failed(), "the kill fails the job at once");
     // Past the time the job would have ended: nothing it might still report counts.
     std::thread::sleep(Duration::from_millis(700));
     match future.result() {
-        Some(Err(JobError::WorkerDied { worker, .. })) => assert_eq!(&*worker, pid.to_string()),
+        Some(Err(JobError::WorkerDied { worker, .. })) => assert_eq!(worker, Worker::Process(pid)),
         other => panic!("expected the worker's death, got {other:?}"),
     }
     assert_eq!(future.record().result, None);
@@ -391,7 +395,7 @@ fn killing_a_worker_already_gone_is_refused_and_the_pool_goes_on() {
     let executor = processes(2);
     let future = executor.submit(job!(blocks_for(1, 2_000))).unwrap();
     block_on(future.started());
-    let pid: u32 = future.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = future.worker() else { panic!("a process worker took it") };
     assert!(executor.kill_worker(pid));
     assert_eq!(block_on(future).unwrap_err().python_name(), "BrokenProcessPool");
     assert!(!executor.kill_worker(pid), "no such worker any more");
@@ -456,7 +460,7 @@ fn shutdown_right_after_a_cancel_does_not_hang<P: Pool>() {
     late.cancel();
     assert!(within(LIMIT, executor.shutdown(true, false)).is_some(), "shutdown hung");
     assert!(late.cancelled() || late.result() == Some(Ok(4)), "{late:?}");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
 }
 
 // CPython: test_shutdown.py ThreadPoolShutdownTest.test_context_manager_shutdown
@@ -470,7 +474,7 @@ fn map_then_shutdown_as_a_with_block_leaves_no_worker<P: Pool>() {
         let threads = executor.worker_threads();
         // The end of `with`: shutdown(wait=True).
         block_on(executor.shutdown(true, false));
-        assert_eq!(executor.workers_alive(), 0);
+        assert_eq!(executor.workers().len(), 0);
         threads
     };
     wait_for_threads_to_exit(&threads);
@@ -499,7 +503,7 @@ fn shutdown_without_waiting_lets_the_map_finish<P: Pool>() {
     drop(executor.shutdown(false, false));
     assert_eq!(block_on(results.collect()), Ok(values.map(|v| v * v).to_vec()));
     wait_for_threads_to_exit(&threads);
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
 }
 
 // CPython: test_shutdown.py ThreadPoolShutdownTest.test_threads_terminate
@@ -509,11 +513,11 @@ fn busy_thread_workers_finish_then_exit_at_shutdown() {
     let gate = Gate::default();
     let futures = gate.held_jobs(&executor, 0..3);
     wait_until("three jobs hold three workers", || futures.iter().all(JobFuture::running));
-    assert_eq!(executor.workers_alive(), 3);
+    assert_eq!(executor.workers().len(), 3);
     let threads = executor.worker_threads();
     gate.open();
     assert!(within(LIMIT, executor.shutdown(true, false)).is_some(), "shutdown hung");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
     assert!(futures.iter().all(|f| f.result().is_some_and(|r| r.is_ok())));
     wait_for_threads_to_exit(&threads);
 }
@@ -524,10 +528,10 @@ fn busy_process_workers_finish_then_exit_at_shutdown() {
     let executor = processes(5);
     let futures: Vec<_> = (0..3u64).map(|i| executor.submit(job!(blocks_for(i, 300))).unwrap()).collect();
     // Workers start as jobs come (CPython's fork context starts all five at once).
-    assert_eq!(executor.workers_alive(), 3);
+    assert_eq!(executor.workers().len(), 3);
     let threads = executor.worker_threads();
     assert!(within(LIMIT, executor.shutdown(true, false)).is_some(), "shutdown hung");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
     let results: Vec<_> = futures.iter().map(|f| f.result()).collect();
     assert_eq!(results, [Some(Ok(0)), Some(Ok(1)), Some(Ok(4))]);
     wait_for_threads_to_exit(&threads);
@@ -606,7 +610,7 @@ fn shutdown_without_waiting_after_a_failure(max_workers: usize) {
     drop(executor.shutdown(false, false));
     assert_eq!(block_on(futures[2].result_within(Some(LIMIT))), Ok(9));
     assert!(within(LIMIT, executor.shutdown(true, false)).is_some(), "the workers never left");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
 }
 
 // CPython: test_shutdown.py ProcessPoolShutdownTest.test_shutdown_gh_132969_case_1
@@ -1110,10 +1114,10 @@ fn a_worker_that_dies_during_shutdown_does_not_hang_it() {
     let executor = processes(2);
     let doomed = executor.submit(job!(blocks_for(1, 2_000))).unwrap();
     block_on(doomed.started());
-    let pid: u32 = doomed.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = doomed.worker() else { panic!("a process worker took it") };
     let shutdown = executor.shutdown(true, false);
     assert!(executor.kill_worker(pid));
     assert!(within(LIMIT, shutdown).is_some(), "shutdown hung");
     assert_eq!(block_on(doomed).unwrap_err().python_name(), "BrokenProcessPool");
-    assert_eq!(executor.workers_alive(), 0);
+    assert_eq!(executor.workers().len(), 0);
 }

@@ -20,11 +20,14 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use web_executors::jobs::blocks_for;
+use web_executors_showcase::jobs::blocks_for;
 use web_executors::PythonException;
+use web_executors::observe::log;
+use web_executors::observe::record::Worker;
+use web_executors::process::registry;
 use web_executors::{
-    Call, Executor, JobError, JobFuture, JobState, MapResults, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor,
-    WaitError, as_completed, gather, gather_return_exceptions, log, registry, wait,
+    Call, Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor,
+    WaitError, as_completed, gather, gather_return_exceptions, wait,
 };
 
 /// What a submitted job does.
@@ -158,84 +161,46 @@ trait Pool: Executor {
     /// Processes send jobs ahead to their workers, which makes them RUNNING before
     /// they run (as Python's call queue does): a queued job may show as running.
     const SENDS_AHEAD: bool;
-    fn max_workers(&self) -> usize;
     fn job(&self, kind: Kind, tag: u64) -> Call<Value>;
-    fn map_jobs(&self, jobs: Vec<(Kind, u64)>) -> Result<MapResults<Value>, web_executors::ExecutorError>;
     /// How a held job settles once released.
     fn released(tag: u64) -> Outcome;
     /// Ends the held job `tag`, which runs on `worker`.
-    fn release(&self, tag: u64, worker: &str);
+    fn release(&self, tag: u64, worker: &Worker);
 }
 
-struct Threads {
-    executor: ThreadPoolExecutor,
-    gates: Mutex<BTreeMap<u64, Arc<Gate>>>,
-}
+/// The gates of held thread jobs, by pool and tag.
+static GATES: Mutex<BTreeMap<(String, u64), Arc<Gate>>> = Mutex::new(BTreeMap::new());
 
-impl Executor for Threads {
-    fn submit<T: Send + serde::de::DeserializeOwned + 'static>(&self, call: Call<T>) -> Result<JobFuture<T>, web_executors::ExecutorError> {
-        self.executor.submit(call)
-    }
-    fn name(&self) -> &str {
-        self.executor.name()
-    }
-    fn records(&self) -> Vec<web_executors::JobRecord> {
-        self.executor.records()
-    }
-    fn workers_alive(&self) -> usize {
-        self.executor.workers_alive()
-    }
-    fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
-        self.executor.shutdown(wait, cancel_futures)
-    }
-}
-
-impl Pool for Threads {
+impl Pool for ThreadPoolExecutor {
     const SENDS_AHEAD: bool = false;
 
-    fn max_workers(&self) -> usize {
-        self.executor.max_workers()
-    }
-
     fn job(&self, kind: Kind, tag: u64) -> Call<Value> {
-        let gate = (kind == Kind::Held).then(|| self.gates.lock().unwrap().entry(tag).or_default().clone());
+        let gate = (kind == Kind::Held).then(|| GATES.lock().unwrap().entry((self.name().to_owned(), tag)).or_default().clone());
         call(kind, tag, gate)
-    }
-
-    fn map_jobs(&self, jobs: Vec<(Kind, u64)>) -> Result<MapResults<Value>, web_executors::ExecutorError> {
-        self.executor.map(|(kind, tag)| body(kind, tag, None), jobs)
     }
 
     fn released(tag: u64) -> Outcome {
         Outcome::Squared(tag)
     }
 
-    fn release(&self, tag: u64, _: &str) {
-        self.gates.lock().unwrap()[&tag].open();
+    fn release(&self, tag: u64, _: &Worker) {
+        GATES.lock().unwrap()[&(self.name().to_owned(), tag)].open();
     }
 }
 
 impl Pool for ProcessPoolExecutor {
     const SENDS_AHEAD: bool = true;
 
-    fn max_workers(&self) -> usize {
-        ProcessPoolExecutor::max_workers(self)
-    }
-
     fn job(&self, kind: Kind, tag: u64) -> Call<Value> {
         call(kind, tag, None)
-    }
-
-    fn map_jobs(&self, jobs: Vec<(Kind, u64)>) -> Result<MapResults<Value>, web_executors::ExecutorError> {
-        self.map(|(kind, tag)| call(kind, tag, None), jobs, 2)
     }
 
     fn released(_: u64) -> Outcome {
         Outcome::Died
     }
 
-    fn release(&self, tag: u64, worker: &str) {
-        let pid = worker.parse().unwrap();
+    fn release(&self, tag: u64, worker: &Worker) {
+        let Worker::Process(pid) = *worker else { panic!("a process pool's worker is a process") };
         assert!(self.kill_worker(pid), "worker {pid} of blocks({tag}) is alive");
     }
 }
@@ -587,7 +552,7 @@ impl<P: Pool> Case<P> {
             entry.cancelled |= record.state == JobState::Cancelled;
             // Nobody holds its future now: release it here, as the case ends with none held.
             if *place == Place::Holding {
-                self.pool.release(entry.tag, record.worker.as_deref().expect("a held job has a worker"));
+                self.pool.release(entry.tag, record.worker.as_ref().expect("a held job has a worker"));
                 entry.end = Some(P::released(entry.tag));
             }
         }
@@ -601,7 +566,7 @@ impl<P: Pool> Case<P> {
         if !self.shut && places[self.entries.len()..].iter().any(|p| !matches!(p, Place::Settled(_))) {
             return; // the workers are held: it would wait forever
         }
-        let results = self.pool.map_jobs(new.iter().map(|e| (e.kind, e.tag)).collect());
+        let results = Executor::map(&self.pool, |(kind, tag)| call(kind, tag, None), new.iter().map(|e| (e.kind, e.tag)), 2);
         let mut results = match results {
             Ok(results) => results,
             Err(error) => {
@@ -639,7 +604,7 @@ impl<P: Pool> Case<P> {
         }
         if settled_in(&self.places(None)).len() == self.futures.len() {
             within("shutdown(wait)", done);
-            assert_eq!(self.pool.workers_alive(), 0, "shutdown(wait) returned with workers alive");
+            assert_eq!(self.pool.workers().len(), 0, "shutdown(wait) returned with workers alive");
         } else {
             let mut done = pin!(done);
             let pending = done.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending();
@@ -656,7 +621,7 @@ impl<P: Pool> Case<P> {
             self.check();
         }
         within("the final shutdown", self.pool.shutdown(true, false));
-        assert_eq!(self.pool.workers_alive(), 0);
+        assert_eq!(self.pool.workers().len(), 0);
         let mut runs: BTreeMap<String, usize> = BTreeMap::new();
         // The whole log, not just the lines since the case began: a process worker's line
         // is placed by the time it was logged, which can be before lines another test
@@ -717,8 +682,9 @@ fn quiet_boom() {
     });
 }
 
-fn thread_pool(max_workers: usize) -> Threads {
-    Threads { executor: ThreadPoolExecutor::builder().max_workers(max_workers).build().unwrap(), gates: Mutex::default() }
+fn thread_pool(max_workers: usize) -> ThreadPoolExecutor {
+    web_executors_showcase::jobs::install();
+    ThreadPoolExecutor::builder().max_workers(max_workers).build().unwrap()
 }
 
 /// A process pool that sends each job alone (as it does with a job timeout, here one
@@ -726,11 +692,13 @@ fn thread_pool(max_workers: usize) -> Threads {
 /// behind that worker's held job even when another worker is free, which Python's
 /// shared call queue never does: a known difference (README, "Known limits").
 fn process_pool(max_workers: usize) -> ProcessPoolExecutor {
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).job_timeout(Duration::from_secs(3600)).build().unwrap()
 }
 
 /// One worker with the default batching, for the two cases below.
 fn batching_process_pool() -> ProcessPoolExecutor {
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(1).build().unwrap()
 }
 
@@ -813,6 +781,7 @@ fn a_killed_worker_fails_the_job_it_began_not_one_it_finished() {
 // never sent again. Each job logs `running` once each time it runs; the log is the
 // witness that nothing ran twice.
 fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)]) {
+    web_executors_showcase::jobs::install();
     let pool = ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap();
     let log_from = log::lines_since(0).len();
     let tags: Vec<u64> = jobs.iter().map(|_| NEXT_TAG.fetch_add(1, Ordering::Relaxed)).collect();
@@ -828,7 +797,7 @@ fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)])
         if let Some(&pid) = pids.get(pick % pids.len().max(1))
             && pool.kill_worker(pid)
         {
-            killed.insert(pid.to_string());
+            killed.insert(Worker::Process(pid));
         }
     }
     for future in &futures {
@@ -846,7 +815,7 @@ fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)])
             }
             Err(error @ JobError::WorkerDied { .. }) => {
                 let JobError::WorkerDied { ref worker, .. } = error else { unreachable!() };
-                assert!(killed.contains(&**worker), "{future:?} failed on {worker}, which was not killed: {error}");
+                assert!(killed.contains(worker), "{future:?} failed on {worker}, which was not killed: {error}");
                 assert_eq!(error.python_name(), "BrokenProcessPool");
             }
             Err(error) => panic!("{future:?} failed with {error}"),

@@ -10,13 +10,16 @@ use std::task::Context;
 use std::thread;
 use std::time::Duration;
 
-use web_executors::jobs::{blocks, blocks_for};
+use web_executors_showcase::jobs::{blocks, blocks_for};
+use web_executors::observe::log;
+use web_executors::observe::record::Worker;
 use web_executors::{
     JobError, JobState, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, block_on, gather,
-    gather_return_exceptions, job, log, run_in_executor, wait,
+    gather_return_exceptions, job, run_in_executor, wait,
 };
 
 fn pool(name: &str, max_workers: usize) -> ThreadPoolExecutor {
+    web_executors_showcase::jobs::install();
     ThreadPoolExecutor::builder().max_workers(max_workers).thread_name_prefix(name).build().unwrap()
 }
 
@@ -32,7 +35,7 @@ fn scenario_1_six_blocking_squares_on_three_workers_in_two_waves() {
     let records = executor.records();
     let workers: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();
     assert_eq!(workers.len(), 3, "{workers:?}");
-    assert!(workers.iter().all(|w| w.starts_with("scenario1_")));
+    assert!(workers.iter().all(|w| w.to_string().starts_with("scenario1_")));
     assert_eq!(records[0].note.as_deref(), Some("blocked 100 ms by sleeping"));
     let first_finish = records[..3].iter().map(|r| r.finished.unwrap()).fold(f64::INFINITY, f64::min);
     for late in &records[3..] {
@@ -55,7 +58,7 @@ fn one_job_at_a_time_reuses_one_worker() {
         assert_eq!(block_on(executor.submit(move || i * 2).unwrap()), Ok(i * 2));
     }
     let workers: BTreeSet<_> = executor.records().iter().map(|r| r.worker.clone().unwrap()).collect();
-    assert_eq!(workers.into_iter().collect::<Vec<_>>(), vec![Arc::from("reuse_0")]);
+    assert_eq!(workers.into_iter().collect::<Vec<_>>(), vec![Worker::Thread(Arc::from("reuse_0"))]);
     assert_eq!(executor.workers_alive(), 1);
 }
 
@@ -76,7 +79,7 @@ fn default_names_and_max_workers_follow_python() {
         job.started().await;
         job.worker().unwrap()
     });
-    assert_eq!(&*worker, format!("{}_0", executor.name()));
+    assert_eq!(worker.to_string(), format!("{}_0", executor.name()));
 }
 
 #[test]
@@ -210,7 +213,7 @@ fn gather_keeps_argument_order_and_returns_the_first_error() {
     match block_on(gather(failing)) {
         Err(JobError::Panicked { message, worker, .. }) => {
             assert_eq!(message, "bad input");
-            assert!(worker.starts_with("gather_"));
+            assert!(worker.to_string().starts_with("gather_"));
         }
         other => panic!("expected the panic, got {other:?}"),
     }
@@ -276,7 +279,7 @@ fn default_executor_runs_on_named_workers() {
     let futures: Vec<_> = (0..4).map(|i| run_in_executor(None, move || i * i).unwrap()).collect();
     for f in &futures {
         block_on(f.started());
-        assert!(f.worker().unwrap().starts_with("asyncio_"), "{:?}", f.worker());
+        assert!(f.worker().unwrap().to_string().starts_with("asyncio_"), "{:?}", f.worker());
     }
     assert_eq!(block_on(gather(futures)), Ok(vec![0, 1, 4, 9]));
     let value = block_on(web_executors::to_thread(|| 5));
@@ -305,7 +308,7 @@ fn many_tiny_jobs_each_settle_exactly_once() {
 
 #[test]
 fn max_workers_above_the_cap_is_refused_by_both_pools() {
-    let cap = web_executors::thread_pool::MAX_WORKERS;
+    let cap = web_executors::executors::error::MAX_WORKERS;
     let threads = ThreadPoolExecutor::builder().max_workers(cap + 1).build().err().unwrap();
     assert_eq!(threads.to_string(), format!("max_workers must be at most {cap} (got {}): each worker is a Web Worker", cap + 1));
     let processes = web_executors::ProcessPoolExecutor::builder().max_workers(cap + 1).build().err().unwrap();
@@ -316,7 +319,7 @@ fn max_workers_above_the_cap_is_refused_by_both_pools() {
 
 #[test]
 fn a_huge_label_and_panic_message_are_clipped_in_the_job_and_its_record() {
-    use web_executors::job::{MAX_LABEL, MAX_TEXT};
+    use web_executors::executors::job::{MAX_LABEL, MAX_TEXT};
     let executor = pool("huge", 1);
     let big = "x".repeat(1 << 20);
     let message = big.clone();

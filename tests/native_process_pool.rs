@@ -6,13 +6,18 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use web_executors::jobs::{blocks, blocks_for, noop, sum_sqrt};
+use web_executors_showcase::jobs::{blocks, blocks_for, noop, sum_sqrt};
 use web_executors::PythonException;
+use web_executors::observe::log;
+use web_executors::observe::record::Worker;
+use web_executors_showcase::scenarios;
+use web_executors::process::registry;
 use web_executors::{
-    Call, JobError, JobState, ProcessPoolExecutor, ReturnWhen, block_on, gather, job, log, registry, scenarios, wait,
+    Call, JobError, JobState, ProcessPoolExecutor, ReturnWhen, block_on, gather, job, wait,
 };
 
 fn pool(max_workers: usize) -> ProcessPoolExecutor {
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap()
 }
 
@@ -24,15 +29,15 @@ fn scenario_2_three_process_ids_two_waves() {
     let records = executor.records();
     let pids: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();
     assert_eq!(pids.len(), 3, "{pids:?}");
-    assert!(!pids.contains(log::MAIN_PID.to_string().as_str()), "workers are not the main process");
+    assert!(!pids.contains(&Worker::Process(log::MAIN_PID)), "workers are not the main process");
     let first_finish = records[..3].iter().map(|r| r.finished.unwrap()).fold(f64::INFINITY, f64::min);
     assert!(records[3..].iter().all(|r| r.started.unwrap() >= first_finish), "jobs 3-5 wait for a free worker");
     // The workers' lines carry their process ids.
     let lines = log::lines();
     let running: Vec<_> =
-        lines.iter().filter(|l| l.logger == "blocks(4)" && pids.contains(l.process.to_string().as_str())).collect();
+        lines.iter().filter(|l| l.logger == "blocks(4)" && pids.contains(&Worker::Process(l.process))).collect();
     assert_eq!(running.len(), 2);
-    assert_eq!(running[0].process.to_string(), records[4].worker.as_deref().unwrap());
+    assert_eq!(Some(Worker::Process(running[0].process)), records[4].worker);
     assert!(running[0].format_process().starts_with(&format!("PID {}          blocks(4): running", running[0].process)));
     block_on(executor.shutdown(true, false));
     assert_eq!(executor.workers_alive(), 0);
@@ -53,6 +58,7 @@ fn ten_thousand_tiny_jobs_on_two_workers_each_settle_once() {
 
 #[test]
 fn max_tasks_per_child_replaces_workers() {
+    web_executors_showcase::jobs::install();
     let executor = ProcessPoolExecutor::builder().max_workers(1).max_tasks_per_child(2).build().unwrap();
     let futures: Vec<_> = (0..6u64).map(|i| executor.submit(job!(blocks_for(i, 1))).unwrap()).collect();
     block_on(gather(futures)).unwrap();
@@ -79,6 +85,7 @@ fn unknown_jobs_wrong_arguments_and_closures_fail_with_what_was_expected() {
 
 #[test]
 fn a_job_over_the_timeout_fails_and_its_worker_is_replaced() {
+    web_executors_showcase::jobs::install();
     let executor = ProcessPoolExecutor::builder()
         .max_workers(1)
         .job_timeout(Duration::from_millis(200))
@@ -106,7 +113,7 @@ fn a_killed_worker_fails_its_job_and_the_pool_recovers() {
     block_on(victim.started());
     // Wait for the worker's own report of the start.
     std::thread::sleep(Duration::from_millis(100));
-    let pid: u32 = victim.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = victim.worker() else { panic!("a process worker took it") };
     assert!(executor.kill_worker(pid));
     match block_on(victim) {
         Err(JobError::WorkerDied { job, worker, reason, .. }) => {
@@ -142,6 +149,7 @@ fn shutdown_runs_or_cancels_the_queue() {
 
 #[test]
 fn an_initializer_runs_in_each_worker_and_a_failing_one_breaks_the_pool() {
+    web_executors_showcase::jobs::install();
     let executor = ProcessPoolExecutor::builder().max_workers(1).initializer("noop", vec![]).build().unwrap();
     assert_eq!(block_on(executor.submit(job!(blocks(2))).unwrap()), Ok(4));
 

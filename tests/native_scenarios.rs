@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use web_executors::log::{self, LogLine};
-use web_executors::{ThreadPoolExecutor, block_on, scenarios};
+use web_executors::observe::log::{self, LogLine};
+use web_executors::{ThreadPoolExecutor, block_on};
+use web_executors_showcase::scenarios;
 
 /// The scenarios share the process-wide log: run them one after another.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -15,6 +16,7 @@ fn messages(lines: &[LogLine], loggers: &[&str]) -> Vec<String> {
 
 #[test]
 fn scenario_1_logs_like_the_python_program() {
+    web_executors_showcase::jobs::install();
     let _serial = SERIAL.lock().unwrap();
     log::clear();
     let executor = ThreadPoolExecutor::builder().max_workers(3).build().unwrap();
@@ -43,6 +45,7 @@ fn scenario_1_logs_like_the_python_program() {
 
 #[test]
 fn scenario_3_main_goes_on_while_to_thread_blocks() {
+    web_executors_showcase::jobs::install();
     let _serial = SERIAL.lock().unwrap();
     log::clear();
     block_on(scenarios::to_thread_task(200)).unwrap();
@@ -54,6 +57,7 @@ fn scenario_3_main_goes_on_while_to_thread_blocks() {
 
 #[test]
 fn scenario_4_run_in_executor_starts_the_job_on_submission() {
+    web_executors_showcase::jobs::install();
     let _serial = SERIAL.lock().unwrap();
     log::clear();
     block_on(scenarios::run_in_executor_task(200)).unwrap();

@@ -6,15 +6,17 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use wasm_bindgen_test::*;
-use web_executors::jobs::{blocks_for, panics, par_sum_sqrt, sum_sqrt};
-use web_executors::log::{self, LogLine};
-use web_executors::{JobError, ThreadPoolExecutor, gather, job, registry, run_in_executor, scenarios, to_thread};
+use web_executors_showcase::jobs::{blocks_for, panics, par_sum_sqrt, sum_sqrt};
+use web_executors::observe::log::{self, LogLine};
+use web_executors::process::registry;
+use web_executors::{JobError, ThreadPoolExecutor, gather, job, run_in_executor, to_thread};
+use web_executors_showcase::scenarios;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Sizes the default executor's pool, which starts on its first job.
 async fn start() {
-    web_executors::default_executor::set_default_workers(2);
+    web_executors::executors::default_executor::set_default_workers(2);
 }
 
 fn pool(name: &str, max_workers: usize) -> ThreadPoolExecutor {
@@ -139,7 +141,7 @@ async fn cancel_while_pending_and_shutdown_ends_every_worker() {
         if !web_executors::live_workers().iter().any(|w| w.starts_with("cancel_")) {
             return;
         }
-        web_executors::time::sleep(std::time::Duration::from_millis(20)).await;
+        web_executors::runtime::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("the worker outlived shutdown: {:?}", web_executors::live_workers());
 }

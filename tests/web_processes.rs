@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wasm_bindgen_test::*;
-use web_executors::jobs::{blocks, blocks_for, sum_sqrt};
-use web_executors::log;
-use web_executors::time::sleep;
-use web_executors::{JobError, JobState, ProcessPoolExecutor, gather, job, registry, scenarios};
+use web_executors_showcase::jobs::{blocks, blocks_for, sum_sqrt};
+use web_executors::observe::log;
+use web_executors::runtime::time::sleep;
+use web_executors::process::registry;
+use web_executors::{JobError, JobState, ProcessPoolExecutor, gather, job};
+use web_executors_showcase::scenarios;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

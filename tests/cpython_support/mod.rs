@@ -13,9 +13,10 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use web_executors::job::call_label;
-use web_executors::jobs::blocks_for;
-use web_executors::{registry, 
+use web_executors::executors::job::call_label;
+use web_executors_showcase::jobs::blocks_for;
+use web_executors::process::registry;
+use web_executors::{
     Call, Executor, ExecutorError, JobFuture, MapResults, ProcessPoolExecutor, ThreadPoolExecutor, block_on, job,
 };
 
@@ -55,12 +56,14 @@ impl Pool for ThreadPoolExecutor {
     const KIND: &'static str = "threads";
     const BROKEN: &'static str = "BrokenThreadPool";
     fn try_with_workers(n: usize) -> Result<Self, ExecutorError> {
+        web_executors_showcase::jobs::install();
         let prefix = format!("tp{}", THREAD_POOLS.fetch_add(1, Ordering::Relaxed));
         ThreadPoolExecutor::builder().max_workers(n).thread_name_prefix(prefix).build()
     }
     fn with_initializer(n: usize, name: &'static str, args: Vec<Value>) -> Self {
+        web_executors_showcase::jobs::install();
         let label = call_label(name, &args);
-        let init = move || registry::run(name, args.clone()).map(drop);
+        let init = move || registry::installed().run(name, args.clone()).map(drop);
         ThreadPoolExecutor::builder().max_workers(n).initializer(label, init).build().unwrap()
     }
     fn map_blocks_for(&self, items: Vec<(u64, u64)>, _chunksize: usize) -> MapResults<u64> {
@@ -75,9 +78,11 @@ impl Pool for ProcessPoolExecutor {
     const KIND: &'static str = "processes";
     const BROKEN: &'static str = "BrokenProcessPool";
     fn try_with_workers(n: usize) -> Result<Self, ExecutorError> {
+        web_executors_showcase::jobs::install();
         ProcessPoolExecutor::builder().max_workers(n).build()
     }
     fn with_initializer(n: usize, name: &'static str, args: Vec<Value>) -> Self {
+        web_executors_showcase::jobs::install();
         ProcessPoolExecutor::builder().max_workers(n).initializer(name, args).build().unwrap()
     }
     fn map_blocks_for(&self, items: Vec<(u64, u64)>, chunksize: usize) -> MapResults<u64> {
@@ -180,7 +185,7 @@ impl Gate {
 /// Runs `future` on this thread for at most `limit`: its output, or `None` if it was
 /// still pending (a hang).
 pub fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
-    let mut timer = web_executors::time::sleep(limit);
+    let mut timer = web_executors::runtime::time::sleep(limit);
     let mut future = pin!(future);
     block_on(poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {

@@ -1,0 +1,144 @@
+//! The inside of a process worker: it runs the calls it is sent, by registered name,
+//! and reports back in messages. The browser's process workers (a Web Worker with a
+//! wasm instance of its own) and the host's stand-in (a thread that shares nothing)
+//! both run this.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use crate::executors::job::{ByName, call_label, catch_panic, take_note};
+use crate::observe::log;
+use crate::platform;
+use crate::process::protocol::{Event, Outcome, Report, Sent};
+use crate::process::registry;
+use crate::runtime::scope;
+
+/// What a worker sends its pool with.
+pub type Emit = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Sets the worker up: its process id and log lines to the pool, then Python's
+/// `initializer`. Returns the event that says whether it is ready.
+pub fn start(pid: u32, initializer: Option<&ByName>, emit: &Emit) -> Event {
+    let to_pool = emit.clone();
+    log::become_process(pid, Box::new(move |line| to_pool(Event::Log(line))));
+    let Some(init) = initializer else { return Event::Ready };
+    let label = call_label(&init.name, &init.args);
+    let outcome = doing(Doing::Initializer(label.clone()), || run(init.name.as_str(), init.args.clone()));
+    match outcome {
+        Outcome::Ok(_) => Event::Ready,
+        Outcome::Failed(message) | Outcome::Panicked(message) => initializer_failed(&label, &message),
+    }
+}
+
+fn initializer_failed(label: &str, message: &str) -> Event {
+    Event::Failed(format!("its initializer {label} failed: {message}"))
+}
+
+/// What the worker is running, for a panic that aborts.
+enum Doing {
+    Initializer(String),
+    Call { id: u64, started: f64 },
+}
+
+thread_local! {
+    static DOING: RefCell<Option<Doing>> = const { RefCell::new(None) };
+}
+
+fn doing<T>(what: Doing, f: impl FnOnce() -> T) -> T {
+    DOING.with(|d| *d.borrow_mut() = Some(what));
+    let out = f();
+    DOING.with(|d| *d.borrow_mut() = None);
+    out
+}
+
+/// Where panics abort (the plain build), the panic hook's report of a panic with
+/// `message`: the call it was in panicked (`Aborting`), or the initializer failed. The
+/// worker ends right after, so the pool hears it from the worker rather than as a
+/// death with no reason. `None` if the worker was running neither.
+pub fn on_abort(message: String) -> Option<Event> {
+    match DOING.with(|d| d.borrow_mut().take())? {
+        Doing::Initializer(label) => Some(initializer_failed(&label, &message)),
+        Doing::Call { id, started } => Some(Event::Aborting(Report {
+            id,
+            outcome: Outcome::Panicked(message),
+            started,
+            finished: platform::now_ms(),
+            note: take_note(),
+            next: None,
+        })),
+    }
+}
+
+fn run(name: &str, args: Vec<Value>) -> Outcome {
+    match catch_panic(|| registry::installed().run(name, args)) {
+        Ok(Ok(value)) => Outcome::Ok(value),
+        Ok(Err(message)) => Outcome::Failed(message),
+        Err(message) => Outcome::Panicked(message),
+    }
+}
+
+/// Runs a batch in order, reporting each call's start and its result as they happen.
+/// Batches save the pool's messages to the worker; the worker's own reports are not
+/// held back, because the next call may block for long: a finished call's result must
+/// not wait behind it, and if the worker dies the pool must know which call it was in
+/// (the model test's cases in tests/model.rs). A result and the next call's start
+/// happen at once, so they share a message.
+pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
+    let mut calls = batch.into_iter().peekable();
+    let mut started = platform::now_ms();
+    if let Some(first) = calls.peek() {
+        emit(Event::Started(first.id, started));
+    }
+    while let Some(Sent { id, run: for_run, name, args }) = calls.next() {
+        let outcome = {
+            let _for_its_run = scope::enter(for_run);
+            doing(Doing::Call { id, started }, || run(&name, args))
+        };
+        let finished = platform::now_ms();
+        let next = calls.peek().map(|call| call.id);
+        emit(Event::Done(Report { id, outcome, started, finished, note: take_note(), next }));
+        started = finished;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_reports_its_first_start_then_each_result_with_the_next_start() {
+        registry::install_test_jobs();
+        let batch = (1..=3).map(|id| Sent { id, run: 0, name: "square".into(), args: vec![Value::from(id)] }).collect();
+        let events = RefCell::new(Vec::new());
+        run_batch(batch, &|event| events.borrow_mut().push(event));
+        let events = events.into_inner();
+        assert_eq!(events.len(), 4, "one message a call, and one for the first start: {events:?}");
+        let Event::Started(1, first) = events[0] else { panic!("the first call's start comes first: {events:?}") };
+        let mut began = (1, first);
+        for (k, event) in events[1..].iter().enumerate() {
+            let Event::Done(report) = event else { panic!("then results: {event:?}") };
+            assert_eq!((report.id, report.started), began, "each call ran from when its start was reported");
+            assert_eq!(report.outcome, Outcome::Ok(Value::from(began.0 * began.0)));
+            match report.next {
+                Some(next) => {
+                    assert_eq!(next, began.0 + 1, "the next call began as this one finished");
+                    began = (next, report.finished);
+                }
+                None => assert_eq!(k, 2, "only the batch's last result has no next start"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_that_aborts_is_reported_for_what_the_worker_was_running() {
+        assert_eq!(on_abort("boom".into()), None);
+        let Some(Event::Aborting(report)) = doing(Doing::Call { id: 7, started: 1.0 }, || on_abort("boom".into())) else {
+            panic!("a call's panic is reported as Aborting")
+        };
+        assert_eq!((report.id, report.outcome, report.started), (7, Outcome::Panicked("boom".into()), 1.0));
+        let failed = doing(Doing::Initializer("panics(\"x\")".into()), || on_abort("x".into()));
+        assert_eq!(failed, Some(Event::Failed("its initializer panics(\"x\") failed: x".into())));
+        assert_eq!(on_abort("after".into()), None, "reported once");
+    }
+}

@@ -1,0 +1,270 @@
+//! The timeline on a `<canvas>`: the drawing model of `timeline` replayed with the
+//! canvas's 2D calls, and the pointer and keyboard input turned into model calls. The
+//! component in www/executor-timeline.js owns the element and the events.
+
+
+use wasm_bindgen::prelude::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use web_executors::observe::record::{JobRecord, RunReader};
+use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, View};
+use web_executors::observe::log;
+use web_executors::platform;
+
+/// A live timeline of one run.
+#[wasm_bindgen]
+pub struct Timeline {
+    canvas: HtmlCanvasElement,
+    context: CanvasRenderingContext2d,
+    /// Colours by paint, from the component's CSS.
+    colours: Vec<(Paint, String)>,
+    kinds: Vec<String>,
+    run: u32,
+    /// Reads only what changed in the run since the last frame.
+    reader: RunReader,
+    records: Vec<JobRecord>,
+    layout: Layout,
+    view: View,
+    /// The view follows the run until the user zooms or pans.
+    follow: bool,
+    selected: Option<u64>,
+    /// Jobs already given to `takeFinished`, by id, sorted.
+    reported: Vec<u64>,
+    /// CSS pixels and the device's pixels per CSS pixel.
+    width: f64,
+    height: f64,
+    scale: f64,
+}
+
+#[wasm_bindgen]
+impl Timeline {
+    /// A timeline on `canvas`, coloured by `palette`: an object of CSS colours with the
+    /// keys `stripe`, `grid`, `axisText`, `laneTitle`, `queue`, `failed`, `timedOut`,
+    /// `cancelled`, `barText`, `mark`, `selected`, and `kinds` (an array, one per job kind).
+    #[wasm_bindgen(constructor)]
+    pub fn new(canvas: JsValue, palette: JsValue) -> Result<Timeline, JsError> {
+        let canvas: HtmlCanvasElement = canvas
+            .dyn_into()
+            .map_err(|other| JsError::new(&format!("Timeline: expected a <canvas> element (got {})", crate::platform::kind_of(&other))))?;
+        let context: CanvasRenderingContext2d = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .ok_or_else(|| JsError::new("Timeline: this canvas has no 2D context"))?
+            .unchecked_into();
+        let colour = |key: &str| js_sys::Reflect::get(&palette, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "gray".into());
+        let colours = [
+            (Paint::LaneStripe, "stripe"),
+            (Paint::Grid, "grid"),
+            (Paint::AxisText, "axisText"),
+            (Paint::LaneTitle, "laneTitle"),
+            (Paint::Queue, "queue"),
+            (Paint::Failed, "failed"),
+            (Paint::TimedOut, "timedOut"),
+            (Paint::Cancelled, "cancelled"),
+            (Paint::BarText, "barText"),
+            (Paint::Mark, "mark"),
+            (Paint::Selected, "selected"),
+        ]
+        .into_iter()
+        .map(|(paint, key)| (paint, colour(key)))
+        .collect();
+        let kinds = js_sys::Reflect::get(&palette, &"kinds".into())
+            .ok()
+            .filter(|v| v.is_array())
+            .map(|v| js_sys::Array::from(&v).iter().filter_map(|c| c.as_string()).collect())
+            .filter(|k: &Vec<String>| !k.is_empty())
+            .unwrap_or_else(|| vec!["steelblue".into()]);
+        let (width, height) = (canvas.client_width() as f64, canvas.client_height() as f64);
+        Ok(Timeline {
+            canvas,
+            context,
+            colours,
+            kinds,
+            run: 0,
+            reader: RunReader::default(),
+            records: Vec::new(),
+            layout: Layout::default(),
+            view: View { from: 0.0, to: 1.0 },
+            follow: true,
+            selected: None,
+            reported: Vec::new(),
+            width,
+            height,
+            scale: 1.0,
+        })
+    }
+
+    /// Shows run `run` (from `newRun()`), fitted, nothing selected.
+    #[wasm_bindgen(js_name = setRun)]
+    pub fn set_run(&mut self, run: u32) {
+        self.run = run;
+        self.reader = RunReader::new(run);
+        self.records.clear();
+        self.follow = true;
+        self.selected = None;
+        self.reported.clear();
+        self.refresh();
+    }
+
+    /// Reads the run's records and log again (while it goes on, once a frame).
+    pub fn refresh(&mut self) {
+        self.reader.read(&mut self.records);
+        self.layout = Layout::new(&self.records, &log::lines_of_run(self.run), platform::now_ms());
+        if self.follow {
+            self.view = View::fit(&self.layout);
+        }
+    }
+
+    /// The canvas's size in CSS pixels and the device pixel ratio.
+    pub fn resize(&mut self, width: f64, height: f64, scale: f64) {
+        (self.width, self.height, self.scale) = (width, height, scale);
+        self.canvas.set_width((width * scale).round() as u32);
+        self.canvas.set_height((height * scale).round() as u32);
+    }
+
+    /// The height (CSS px) that shows every lane at full size.
+    #[wasm_bindgen(js_name = wantedHeight)]
+    pub fn wanted_height(&self) -> f64 {
+        Plot::wanted_height(self.layout.lanes.len())
+    }
+
+    fn plot(&self) -> Plot {
+        Plot::new(self.width, self.height, self.layout.lanes.len())
+    }
+
+    /// Draws the current view.
+    pub fn draw(&self) {
+        let c = &self.context;
+        let _ = c.set_transform(self.scale, 0.0, 0.0, self.scale, 0.0, 0.0);
+        c.clear_rect(0.0, 0.0, self.width, self.height);
+        c.set_text_baseline("middle");
+        let mut fill = None;
+        let mut font = None;
+        for shape in timeline::scene(&self.layout, &self.view, &self.plot(), self.selected) {
+            let (Shape::Rect { paint, .. } | Shape::Frame { paint, .. } | Shape::Text { paint, .. }) = &shape;
+            let paint = *paint;
+            // Setting a style parses it: only when it changes.
+            if fill != Some(paint) {
+                let colour = self.colour(paint);
+                c.set_fill_style_str(colour);
+                c.set_stroke_style_str(colour);
+                c.set_global_alpha(if matches!(paint, Paint::Live(_) | Paint::Queue) { 0.55 } else { 1.0 });
+                fill = Some(paint);
+            }
+            match shape {
+                Shape::Rect { x, y, w, h, .. } => c.fill_rect(x, y, w, h),
+                Shape::Frame { x, y, w, h, .. } => {
+                    c.set_line_width(1.5);
+                    c.stroke_rect(x + 0.75, y + 0.75, (w - 1.5).max(0.5), h - 1.5);
+                }
+                Shape::Text { x, y, text, .. } => {
+                    let wanted = if paint == Paint::BarText { "11px ui-monospace, Menlo, Consolas, monospace" } else { "12px system-ui, sans-serif" };
+                    if font != Some(wanted) {
+                        c.set_font(wanted);
+                        font = Some(wanted);
+                    }
+                    let _ = c.fill_text(&text, x, y);
+                }
+            }
+        }
+    }
+
+    fn colour(&self, paint: Paint) -> &str {
+        match paint {
+            Paint::Kind(k) | Paint::Live(k) => &self.kinds[k % self.kinds.len()],
+            other => self.colours.iter().find(|(paint, _)| *paint == other).map_or("gray", |(_, colour)| colour),
+        }
+    }
+
+    /// Zooms by `factor` (over 1 zooms in) about `x`; the view stops following the run.
+    #[wasm_bindgen(js_name = zoomAt)]
+    pub fn zoom_at(&mut self, x: f64, factor: f64) {
+        self.follow = false;
+        self.view = self.view.zoom(x, factor, &self.plot(), &View::fit(&self.layout));
+    }
+
+    /// Pans by `dx` pixels; the view stops following the run.
+    #[wasm_bindgen(js_name = panBy)]
+    pub fn pan_by(&mut self, dx: f64) {
+        self.follow = false;
+        self.view = self.view.pan(dx, &self.plot(), &View::fit(&self.layout));
+    }
+
+    /// Shows the whole run again, and follows it.
+    pub fn fit(&mut self) {
+        self.follow = true;
+        self.view = View::fit(&self.layout);
+    }
+
+    /// The id of the job whose bar is at (`x`, `y`), if any.
+    #[wasm_bindgen(js_name = hitAt)]
+    pub fn hit_at(&self, x: f64, y: f64) -> Option<f64> {
+        timeline::hit(&self.layout, &self.view, &self.plot(), x, y).map(|id| id as f64)
+    }
+
+    /// Selects job `id` (or nothing), outlined on the next draw.
+    pub fn select(&mut self, id: Option<f64>) {
+        self.selected = id.map(|id| id as u64);
+    }
+
+    /// Moves the selection by `direction` (`left`, `right`, `up`, `down`); returns the
+    /// job now selected.
+    pub fn step(&mut self, direction: JsValue) -> Option<f64> {
+        let step = match direction.as_string().as_deref().unwrap_or_default() {
+            "left" => Step::Left,
+            "right" => Step::Right,
+            "up" => Step::Up,
+            _ => Step::Down,
+        };
+        self.selected = timeline::step(&self.layout, self.selected, step);
+        self.selected.map(|id| id as f64)
+    }
+
+    /// The tooltip's lines for job `id`.
+    pub fn details(&self, id: f64) -> Vec<String> {
+        self.records.iter().find(|r| r.id == id as u64).map(timeline::details).unwrap_or_default()
+    }
+
+    /// Where job `id`'s bar is, as [x, y, width, height] in CSS pixels: for placing
+    /// the tooltip of a bar chosen with the keyboard.
+    #[wasm_bindgen(js_name = barBox)]
+    pub fn bar_box(&self, id: f64) -> Option<Vec<f64>> {
+        let plot = self.plot();
+        let bar = self.layout.bars.iter().find(|b| b.id == id as u64)?;
+        let x0 = self.view.x(bar.started.unwrap_or(bar.submitted), &plot);
+        let x1 = self.view.x(bar.end, &plot);
+        Some(vec![x0, plot.axis + bar.lane as f64 * plot.lane_height, x1 - x0, plot.lane_height])
+    }
+
+    /// The records of jobs that settled since the last call (as of the last refresh).
+    #[wasm_bindgen(js_name = takeFinished)]
+    pub fn take_finished(&mut self) -> JsValue {
+        let reported = &mut self.reported;
+        let newly: Vec<&JobRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.finished.is_some())
+            .filter(|r| reported.binary_search(&r.id).map_err(|at| reported.insert(at, r.id)).is_err())
+            .collect();
+        crate::js_api::to_js(&newly)
+    }
+
+    /// Bars in the timeline (one per job of the run).
+    #[wasm_bindgen(getter, js_name = barCount)]
+    pub fn bar_count(&self) -> usize {
+        self.layout.bars.len()
+    }
+
+    /// The lanes' titles, main thread first.
+    #[wasm_bindgen(getter)]
+    pub fn lanes(&self) -> Vec<String> {
+        self.layout.lanes.iter().map(|l| l.title.clone()).collect()
+    }
+
+    /// The job kinds in colour order.
+    #[wasm_bindgen(getter)]
+    pub fn kinds(&self) -> Vec<String> {
+        self.layout.kinds.clone()
+    }
+}
