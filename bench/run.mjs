@@ -27,7 +27,7 @@ async function startup(contestant) {
     await glue.default();
     await glue.initThreadPool(2);
   } else {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     const wx = await load({ workers: 2 });
     const pool = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
     await wx.gather([pool.submit('noop'), pool.submit('noop')]);
@@ -37,7 +37,7 @@ async function startup(contestant) {
 
 // Runs in the page.
 async function measure({ section, contestant, N, ROUNDS, TRIPS, BURST, SATURATE_MS, withRayon = true }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   // rayon's own pool (the floor `rayon::spawn` and the `par_sum_sqrt` row): the library
   // does not start it, so this page does, on the build `load()` chose.
@@ -161,7 +161,7 @@ const cpython = runJson('python3', ['bench/cpython.py']);
 
 // Gzipped bytes of what each build loads: its wasm and its JS (glue plus www/).
 const gz = async (path) => gzipSync(await readFile(new URL(`../${path}`, import.meta.url))).length;
-const sharedJs = (await gz('www/web-executors.js')) + (await gz('www/workers.js'));
+const sharedJs = (await gz('www/library/web-executors.js')) + (await gz('www/library/workers.js')) + (await gz('www/showcase/showcase.js'));
 const size = {};
 for (const build of ['threads', 'plain']) {
   size[build] = { wasm: await gz(`pkg/${build}/web_executors_bg.wasm`), js: (await gz(`pkg/${build}/web_executors.js`)) + sharedJs };
@@ -296,7 +296,7 @@ try {
     return [name, us(trip), (trip / ffFloor).toFixed(2), rate(burst), (ffBurstFloor / burst).toFixed(2)];
   }));
   table(['CPU loop', 'median ms', 'speed-up vs 1 worker'], Object.entries(firefox.cpu).map(([name, xs]) => [name, median(xs).toFixed(1), `${(median(firefox.cpu['CPU loop, 1 worker (one job)'] ?? [NaN]) / median(xs)).toFixed(2)}×`]));
-  print('Size, gzipped (JS is the glue plus www/web-executors.js and www/workers.js)');
+  print('Size, gzipped (JS is the glue plus www/library/web-executors.js, www/library/workers.js and www/showcase/showcase.js)');
   table(['build', 'wasm KiB', 'JS KiB'], Object.entries(size).map(([build, b]) => [build, (b.wasm / 1024).toFixed(0), (b.js / 1024).toFixed(1)]));
 
   const threadsBurst = m('burst', 'ThreadPoolExecutor (2 workers)');

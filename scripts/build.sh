@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the site's two wasm builds from the one crate. After this, serving the
+# Builds the site's two wasm builds from the showcase crate (crate/showcase: the demo's
+# jobs and the widget, on the library). After this, serving the
 # repository root as static files is the whole site.
 #   pkg/threads/  shared memory, Web Workers as threads: for cross-origin isolated pages
 #   pkg/plain/    no shared memory: any page, and the image every process worker runs
@@ -11,10 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-wasm=wasm32-unknown-unknown/release/web_executors.wasm
+wasm=wasm32-unknown-unknown/release/web_executors_showcase.wasm
 wasm_opt=node_modules/.bin/wasm-opt # binaryen, an npm devDependency
 terser=node_modules/.bin/terser     # an npm devDependency too
-budget=${WIDGET_BUDGET:-162000}
+budget=${WIDGET_BUDGET:-167000}
 for tool in "$wasm_opt" "$terser"; do
   if [ ! -x "$tool" ]; then
     echo "build: $tool is missing; run 'bash scripts/setup.sh' (or 'npm ci') first" >&2
@@ -25,8 +26,8 @@ done
 # The threaded build's flags and -Z build-std come from .cargo/config.toml. It stays
 # built for speed (opt-level 3) and keeps its name section, so that stack traces in
 # the console (the panic hook prints them) name Rust functions.
-cargo build --release --target wasm32-unknown-unknown
-wasm-bindgen --target web --weak-refs --out-dir pkg/threads "target/$wasm"
+cargo build --release --target wasm32-unknown-unknown -p web-executors-showcase
+wasm-bindgen --target web --weak-refs --out-name web_executors --out-dir pkg/threads "target/$wasm"
 
 # The plain build, built for size: it is what any page loads, and what every process
 # worker runs. Each step, in gzipped bytes of the wasm when it was added: opt-level 3
@@ -36,7 +37,7 @@ wasm-bindgen --target web --weak-refs --out-dir pkg/threads "target/$wasm"
 #   237,101  before the cuts
 #   219,248  no rayon where there are no threads (Cargo.toml)
 #   184,401  -C panic=abort: a process worker's panic hook reports the job's panic,
-#            then the worker ends and is replaced (crate/process_worker.rs); so no
+#            then the worker ends and is replaced (crate/library/process/worker.rs); so no
 #            exception handling, no landing pads, no catch_unwind per export
 #   180,607  -Z location-detail=none (no file:line in panic messages) and
 #            -Z fmt-debug=shallow (derived Debug prints names only; no text that
@@ -56,17 +57,17 @@ wasm-bindgen --target web --weak-refs --out-dir pkg/threads "target/$wasm"
 # worse than z.
 RUSTFLAGS="-C target-feature=+bulk-memory -C panic=abort -Z location-detail=none -Z fmt-debug=shallow" \
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-  cargo build --release --target wasm32-unknown-unknown --target-dir target/plain \
+  cargo build --release --target wasm32-unknown-unknown --target-dir target/plain -p web-executors-showcase \
   -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
 rm -rf pkg/plain # so that snippets/ holds this build's copy of www/workers.js only
 wasm-bindgen --target web --weak-refs --remove-name-section --remove-producers-section \
-  --out-dir pkg/plain "target/plain/$wasm"
+  --out-name web_executors --out-dir pkg/plain "target/plain/$wasm"
 "$wasm_opt" -Os --one-caller-inline-max-function-size 0 \
   pkg/plain/web_executors_bg.wasm -o pkg/plain/web_executors_bg.opt.wasm
 mv pkg/plain/web_executors_bg.opt.wasm pkg/plain/web_executors_bg.wasm
 # The glue and the copy of www/workers.js it imports (the script of every worker it
 # starts) are generated files: minified in place. www/ is served as written.
-workers_js=$(echo pkg/plain/snippets/*/www/workers.js)
+workers_js=$(echo pkg/plain/snippets/*/www/library/workers.js)
 for js in pkg/plain/web_executors.js "$workers_js"; do
   "$terser" "$js" --module --compress --mangle --output "$js.min"
   mv "$js.min" "$js"
@@ -81,8 +82,8 @@ done
 # its own as a server sends it. (The glue imports its own copy of www/workers.js, under
 # snippets/.)
 total=0
-for file in pkg/plain/web_executors_bg.wasm pkg/plain/web_executors.js www/web-executors.js "$workers_js" \
-  www/executor-timeline.js www/executor-timeline.css; do
+for file in pkg/plain/web_executors_bg.wasm pkg/plain/web_executors.js www/library/web-executors.js "$workers_js" \
+  www/showcase/showcase.js www/showcase/executor-timeline.js www/showcase/executor-timeline.css; do
   size=$(gz "$file")
   total=$((total + size))
   printf '  %7d  %s\n' "$size" "$file"

@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::task::Poll;
 
+use js_sys::Promise;
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_executors::bindings::convert::{Options, text_arg, to_js, value_error};

@@ -41,7 +41,7 @@ async function countingServer(ms, site) {
 // In the page: jobs GET their own URL on a pool of three while workers are killed at
 // random moments (and once after the page was too busy to read their reports).
 async function killAtRandom({ server, jobs, kills, seed }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -26,7 +26,7 @@ const env = bothSites();
 
 /** Runs in the page (and is sent to Firefox as text): self-contained. */
 async function chaos({ kind, jobs, seed }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   let state = seed;
   const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;

@@ -25,7 +25,7 @@ import { engines, openIn, serveSite } from './harness.mjs';
  * Resolves to `{ [name]: data }`, plus `ms` (how long each case took).
  */
 async function runCases({ kind, names }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const processes = kind === 'ProcessPoolExecutor';
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

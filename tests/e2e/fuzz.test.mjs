@@ -62,7 +62,7 @@ const call = fc.oneof(
  * the calls returned. Returns what went wrong, if anything.
  */
 async function runCalls({ kind, calls }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const problems = [];
   const pending = new Set();

@@ -12,7 +12,7 @@ import { engines, openIn, serveSite } from './harness.mjs';
 
 /** In the page: every attack on one kind of pool; returns what each gave, as data. */
 async function attack({ kind, elsewhere }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const err = (e) => ({ name: e?.name, message: String(e?.message ?? e) });
   const attempt = async (f) => {
@@ -230,7 +230,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       await customElements.whenDefined('executor-timeline');
       for (let i = 0; i < 100 && !demo.shadowRoot?.querySelector('.status')?.textContent; i++) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 500));
-      const { load } = await import('/www/web-executors.js');
+      const { load } = await import('/www/showcase/showcase.js');
       const wx = await load();
       return { status: demo.shadowRoot.querySelector('.status').textContent, records: demo.records().length, live: wx.liveWorkers().length };
     };
@@ -275,7 +275,7 @@ async function inPage({ source }) {
 
 /** In a page with no widget: widgets added, left waiting, removed, put back. */
 async function widgetLifecycles() {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   await customElements.whenDefined('executor-timeline');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -409,7 +409,7 @@ async function stoppedFromOutside({ kind }) {
       return worker;
     },
   });
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const pool = new wx[kind]({ maxWorkers: 1 });
   await pool.submit('blocks', 0);
@@ -450,7 +450,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
 async function underPolicy() {
   const deadline = (promise, ms, what) => Promise.race([promise, new Promise((r) => setTimeout(() => r(`${what} still pending after ${ms} ms`), ms))]);
   const outcome = (promise) => promise.then((value) => ({ value }), (e) => ({ error: `${e.name}: ${e.message}` }));
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await deadline(load(), 20_000, 'load()');
   if (typeof wx === 'string') return { load: wx };
   const out = { build: wx.build, why: wx.whyNoThreads };

@@ -226,7 +226,7 @@ export async function openIn(browser, url, options) {
  * the count; the benchmark prints the rest.
  */
 export async function queueAtOnce({ kind, jobs }) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const pool = new wx[kind]({ maxWorkers: 2 });
   const t0 = performance.now();

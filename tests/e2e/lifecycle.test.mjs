@@ -12,7 +12,7 @@ const env = bothSites();
 async function ready(site) {
   const page = await openPage(env.chromium, `${site.url}/tests/e2e/blank-widget.html`);
   await page.evaluate(async () => {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     window.wx = await load();
   });
   page.baseline = page.workers().length;
@@ -180,7 +180,7 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
  * waiting mid-run, and a pool freed mid-run; then how many of the library's Web
  * Workers are still alive, by its own count (`liveWorkers`). */
 async function midRun(kind) {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const before = wx.liveWorkers().length;

@@ -9,7 +9,7 @@ import { engines, openIn, serveSite } from './harness.mjs';
 
 // Runs in the page.
 async function panicOnProcess() {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const pool = new wx.ProcessPoolExecutor({ maxWorkers: 2 });
   // Both workers started.

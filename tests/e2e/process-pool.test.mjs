@@ -6,7 +6,7 @@ import { engines, openIn, serveSite } from './harness.mjs';
 
 // Runs in the page: every scenario and check at once, the data back for asserting.
 async function exercise() {
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const out = { build: wx.build, threadsAvailable: wx.threadsAvailable, whyNoThreads: wx.whyNoThreads };
   const attempt = (f) => {
@@ -155,7 +155,7 @@ async function fallBack({ refuseLargeSharedMemory }) {
     refusing.prototype = Memory.prototype;
     WebAssembly.Memory = refusing;
   }
-  const { load } = await import('/www/web-executors.js');
+  const { load } = await import('/www/showcase/showcase.js');
   const wx = await load();
   const out = { build: wx.build, threadsAvailable: wx.threadsAvailable, whyNoThreads: wx.whyNoThreads };
   out.squares = await wx.runScenario('blocking-squares-processes', { maxWorkers: 3 });

@@ -13,7 +13,7 @@ before(async () => {
   browser = await launchChromium();
   page = await openPage(browser, `${site.url}/index.html`);
   await page.evaluate(async () => {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     window.wx = await load();
   });
 });
@@ -173,7 +173,7 @@ chromiumTest('the page stays free of console errors', () => {
 chromiumTest('rounds of 10,000 jobs on a warm pool all settle', async () => {
   const fresh = await openPage(browser, `${site.url}/index.html`);
   const rounds = await fresh.evaluate(async () => {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     const wx = await load();
     const executor = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
     await wx.gather([executor.submit('noop'), executor.submit('noop')]);

@@ -1,4 +1,4 @@
-// <executor-timeline> as docs embed it: www/embed.html served as most docs sites are
+// <executor-timeline> as docs embed it: www/showcase/embed.html served as most docs sites are
 // (no isolation headers) and under a strict Content-Security-Policy; then with the
 // headers; then bad attributes, a widget removed mid-run, and six widgets sharing one
 // budget of workers; then embed.html again in Firefox.
@@ -23,7 +23,7 @@ after(async () => {
 });
 
 /** A page that also records CSP violations, before any of its own scripts run. */
-async function openEmbed(site, path = 'www/embed.html') {
+async function openEmbed(site, path = 'www/showcase/embed.html') {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   await context.addInitScript(() => {
     window.violations = [];
@@ -120,7 +120,7 @@ chromiumTest('a bad attribute shows what is wrong in the widget and, once, the c
 chromiumTest('a widget removed mid-run lets its workers go, and the next run is its own', async () => {
   const page = await openEmbed(strict, 'tests/e2e/blank-widget.html');
   const out = await page.evaluate(async () => {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     const wx = await load();
     const w = document.createElement('executor-timeline');
     w.setAttribute('scenario', 'cpu-bound');
@@ -154,7 +154,7 @@ chromiumTest('six widgets on a page never have more workers alive than the budge
   const page = await openEmbed(strict, 'tests/e2e/blank-widget.html');
   await page.setViewportSize({ width: 900, height: 2400 }); // all six on screen
   const out = await page.evaluate(async () => {
-    const { load } = await import('/www/web-executors.js');
+    const { load } = await import('/www/showcase/showcase.js');
     const wx = await load();
     const widgets = [1, 2, 3, 1, 2, 3].map((workers) => {
       const w = document.createElement('executor-timeline');
@@ -185,7 +185,7 @@ chromiumTest('six widgets on a page never have more workers alive than the budge
 
 for (const browser of engines(['firefox', 'webkit'])) {
   test(`${browser}: embed.html under the strict CSP runs its three widgets on process workers`, async () => {
-    const page = await openWebDriverPage(browser, `${strict.url}/www/embed.html`);
+    const page = await openWebDriverPage(browser, `${strict.url}/www/showcase/embed.html`);
     try {
       const shown = await page.evaluate(async () => {
         const widgets = [...document.querySelectorAll('executor-timeline')];

@@ -1,11 +1,9 @@
-// web-executors for the browser: `const wx = await load()`, then Python's executor API
-// with camelCase names and Promises. Everything is loaded relative to this module, so
-// the site works from any path.
-
-const builds = {
-  threads: new URL('../pkg/threads/web_executors.js', import.meta.url),
-  plain: new URL('../pkg/plain/web_executors.js', import.meta.url),
-};
+// web-executors for the browser: `const wx = await load({ builds })`, then Python's
+// executor API with camelCase names and Promises. `builds` are the wasm-bindgen glue of
+// the program's two builds (its crate depends on web-executors and registers its
+// jobs): `threads` for cross-origin isolated pages, `plain` for any page and for every
+// process worker. This module and www/library/workers.js are the library's JavaScript;
+// they load nothing else of their own.
 
 let loading;
 
@@ -20,13 +18,34 @@ const policyHint = () =>
  * isolated and wasm threads work, the plain one otherwise (then `threadsAvailable` is
  * false and `whyNoThreads` says why). Starts no worker: the default executor starts
  * its workers on its first job, as Python makes its default executor on first use.
- * Options: `workers`, the size of the default thread pool (default: the number of
- * cores); `threads: false` to use the plain build even where threads would work.
+ * Options: `builds: { threads, plain }`, the URLs of the two builds' wasm-bindgen
+ * glue (required); `workers`, the size of the default thread pool (default: the number
+ * of cores); `threads: false` to use the plain build even where threads would work.
  * Every call shares the first one's work and result, so any script may call it.
  */
 export function load(options) {
   loading ??= start(options);
   return loading;
+}
+
+/** The two builds' glue as URLs, or a TypeError that says what `load()` needs. */
+function buildsOf(builds) {
+  const url = (value) => {
+    try {
+      return typeof value === 'string' || value instanceof URL ? new URL(value, globalThis.document?.baseURI ?? location.href) : null;
+    } catch {
+      return null;
+    }
+  };
+  const [threads, plain] = [url(builds?.threads), url(builds?.plain)];
+  if (!threads || !plain) {
+    throw new TypeError(
+      "load: give the URLs of your two builds' wasm-bindgen glue, " +
+        "load({ builds: { threads: 'pkg/threads/app.js', plain: 'pkg/plain/app.js' } }) " +
+        `(got builds: ${shown(builds)})`,
+    );
+  }
+  return { threads, plain };
 }
 
 /** Why this page cannot run wasm threads, or null if it can: resolves once proven. */
@@ -77,19 +96,20 @@ export async function whyNoThreads() {
 }
 
 /** The build, started: the module's exports once its wasm is instantiated. */
-async function instantiate(build) {
-  const wx = await import(builds[build]);
+async function instantiate(builds, build) {
+  const wx = await import(builds[build].href);
   await wx.default();
   // Process workers always run the plain build: they share nothing anyway.
   wx.setProcessImage(builds.plain.href);
   return wx;
 }
 
-async function start({ workers = navigator.hardwareConcurrency || 2, threads = true } = {}) {
+async function start({ builds: given, workers = navigator.hardwareConcurrency || 2, threads = true } = {}) {
+  const builds = buildsOf(given);
   let why = threads ? await whyNoThreads() : 'the plain build was asked for (load({ threads: false }))';
   if (!why) {
     try {
-      const wx = await instantiate('threads');
+      const wx = await instantiate(builds, 'threads');
       wx.setDefaultWorkers(workers);
       return api(wx, { build: 'threads', threadsAvailable: true, whyNoThreads: null });
     } catch (error) {
@@ -98,7 +118,7 @@ async function start({ workers = navigator.hardwareConcurrency || 2, threads = t
       why = `the threaded build could not start (${error?.name ?? 'Error'}: ${error?.message ?? error})`;
     }
   }
-  return api(await instantiate('plain'), { build: 'plain', threadsAvailable: false, whyNoThreads: why });
+  return api(await instantiate(builds, 'plain'), { build: 'plain', threadsAvailable: false, whyNoThreads: why });
 }
 
 /**
@@ -140,7 +160,7 @@ function shown(value) {
 
 /** `f` (number parameters), guarded: a value whose conversion to a number throws
  * would throw inside the wasm call, which wasm-bindgen takes for a crash of the module. */
-function numeric(f, owner) {
+export function numeric(f, owner) {
   return function (...args) {
     const at = args.findIndex((a) => a !== null && (typeof a === 'object' || typeof a === 'function' || typeof a === 'symbol' || typeof a === 'bigint'));
     if (at >= 0) throw new TypeError(`${owner}: expected a number (got ${shown(args[at])})`);
@@ -236,22 +256,14 @@ function api(wx, about) {
     liveWorkers: wx.liveWorkers,
     /** Bytes of the wasm heap in use: for checking that memory comes back. */
     heapInUse: wx.heapInUse,
-    runScenario: wx.runScenario,
-    // Runs kept apart, for the timeline (www/executor-timeline.js): a run's number,
-    // its plan, records, log and trace, stopping and forgetting it, and its jobs on the
-    // main thread.
+    // Runs kept apart, for a timeline that follows one: a run's number, its records,
+    // log and trace, and forgetting it.
     newRun: wx.newRun,
-    planRun: wx.planRun,
-    stopRun: numeric(wx.stopRun, 'stopRun'),
     runRecords: numeric(wx.runRecords, 'runRecords'),
     forgetRun: numeric(wx.forgetRun, 'forgetRun'),
     runLog: numeric(wx.runLog, 'runLog'),
     runTrace: numeric(wx.runTrace, 'runTrace'),
-    runOnMainThread: wx.runOnMainThread,
-    scenarioSource: wx.scenarioSource,
-    Timeline: wx.Timeline,
-    WorkerBudget: wx.WorkerBudget,
-    /** The benchmark's floor: a no-op through `rayon::spawn` (threads build only). */
-    rayonSpawnNoop: wx.rayonSpawnNoop,
+    /** The build's own exports (the program's bindings beside the library's). */
+    exports: wx,
   };
 }

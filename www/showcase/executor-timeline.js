@@ -3,7 +3,7 @@
 // it loads the wasm, workers and styles relative to itself. The demo page uses it with
 // its controls, docs pages as a widget (`compact`). The drawing model is Rust
 // (crate/timeline.rs); this file is the element, its events and the page-wide budget.
-import { load } from './web-executors.js';
+import { load } from './showcase.js';
 
 const STYLES = new URL('./executor-timeline.css', import.meta.url).href;
 

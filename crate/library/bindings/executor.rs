@@ -1,7 +1,6 @@
 //! The `Executor` class, which www/library/web-executors.js offers as
 //! `ThreadPoolExecutor` and `ProcessPoolExecutor`, and the default executor.
 
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -32,7 +32,7 @@ extern "C" {
     fn post_message(message: &JsValue);
 }
 
-#[wasm_bindgen(module = "/www/workers.js")]
+#[wasm_bindgen(module = "/www/library/workers.js")]
 extern "C" {
     #[wasm_bindgen(js_name = spawnThread, catch)]
     fn spawn_thread_js(

@@ -45,7 +45,7 @@ impl Timeline {
     pub fn new(canvas: JsValue, palette: JsValue) -> Result<Timeline, JsError> {
         let canvas: HtmlCanvasElement = canvas
             .dyn_into()
-            .map_err(|other| JsError::new(&format!("Timeline: expected a <canvas> element (got {})", crate::platform::kind_of(&other))))?;
+            .map_err(|other| JsError::new(&format!("Timeline: expected a <canvas> element (got {})", platform::kind_of(&other))))?;
         let context: CanvasRenderingContext2d = canvas
             .get_context("2d")
             .ok()
@@ -247,7 +247,7 @@ impl Timeline {
             .filter(|r| r.finished.is_some())
             .filter(|r| reported.binary_search(&r.id).map_err(|at| reported.insert(at, r.id)).is_err())
             .collect();
-        crate::js_api::to_js(&newly)
+        web_executors::bindings::convert::to_js(&newly)
     }
 
     /// Bars in the timeline (one per job of the run).
