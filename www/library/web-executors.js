@@ -168,6 +168,18 @@ export function numeric(f, owner) {
   };
 }
 
+/** `options` with its `module` as an absolute URL (each worker imports it from its own
+ * script's URL, not the page's). */
+function withModuleUrl(options) {
+  const module = options?.module;
+  if (module === undefined || !(typeof module === 'string' || module instanceof URL)) return options;
+  try {
+    return { ...options, module: new URL(module, globalThis.document?.baseURI ?? location.href).href };
+  } catch {
+    throw new TypeError(`ProcessPoolExecutor: module must be the URL of a JavaScript module (got ${shown(module)})`);
+  }
+}
+
 /** `items` as an array, if it is an iterable (not a string); else a TypeError. */
 function arrayOf(items, owner, what) {
   if (typeof items?.[Symbol.iterator] !== 'function' || typeof items === 'string') {
@@ -216,10 +228,14 @@ function api(wx, about) {
       super('threads', options);
     }
   }
-  /** Python's `ProcessPoolExecutor`: workers with no shared memory, on any page. */
+  /**
+   * Python's `ProcessPoolExecutor`: workers with no shared memory, on any page. With
+   * `module` (a URL, relative to the page), its jobs are the functions that JavaScript
+   * module exports, by name, instead of the build's registered jobs.
+   */
   class ProcessPoolExecutor extends wx.Executor {
     constructor(options) {
-      super('processes', options);
+      super('processes', withModuleUrl(options));
     }
   }
   executorApi.killWorker = numeric(wx.Executor.prototype.killWorker, 'killWorker');

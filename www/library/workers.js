@@ -85,16 +85,17 @@ export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
 
 /**
  * A process: its own instance of `module` (or of the build at `glueUrl`), which runs
- * the batches sent to it. `onReport(eventJson, null, result)` for each event it sends
+ * the batches sent to it, by the build's registered jobs or, given `jobsModule`, by the
+ * functions that JavaScript module exports. `onReport(eventJson, null, result)` for each event it sends
  * (`result`: a call's result as a JS number, when it crossed as one too),
  * `onReport(null, reason)` when it dies; nothing after it ended (the pool drops
  * `onReport` with the worker). `terminate()` ends it without a report.
  */
-export function spawnProcess(glueUrl, module, pid, initializer, onReport) {
+export function spawnProcess(glueUrl, module, pid, initializer, jobsModule, onReport) {
   const worker = start(
     String(pid),
     // The page's URL, against which the worker's jobs resolve relative URLs.
-    { type: 'wx-process', glueUrl, module, pid, initializer, base: globalThis.document?.baseURI ?? null },
+    { type: 'wx-process', glueUrl, module, pid, initializer, jobsModule, base: globalThis.document?.baseURI ?? null },
     (reason) => onReport(null, reason),
     (data) => data?.type === 'wx-event' && onReport(data.event, null, data.result),
   );
@@ -126,10 +127,21 @@ async function thread({ glueUrl, module, memory, entry }) {
   }
 }
 
-async function process({ glueUrl, module, pid, initializer, base }) {
+async function process({ glueUrl, module, pid, initializer, jobsModule, base }) {
   const glue = await import(glueUrl);
   if (module) glue.initSync({ module });
   else await glue.default();
+  // A pool given a JavaScript module runs its exported functions: imported before the
+  // worker says it is ready, and if it cannot be, each job says why.
+  let exports = null;
+  let failed = null;
+  if (jobsModule) {
+    try {
+      exports = await import(jobsModule);
+    } catch (error) {
+      failed = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
   self.addEventListener('message', ({ data }) => {
     if (data?.type !== 'wx-run') return;
     try {
@@ -138,7 +150,7 @@ async function process({ glueUrl, module, pid, initializer, base }) {
       exit(error);
     }
   });
-  glue.wxProcessStart(pid, initializer, base);
+  glue.wxProcessStart(pid, initializer, base, jobsModule ?? null, exports, failed);
   return new Promise(() => {}); // lives until terminated
 }
 

@@ -49,7 +49,7 @@ impl Executor {
             }
             "processes" => {
                 let owner = "ProcessPoolExecutor";
-                let known = ["maxWorkers", "maxTasksPerChild", "initializer", "initargs", "jobTimeout"];
+                let known = ["maxWorkers", "maxTasksPerChild", "initializer", "initargs", "jobTimeout", "module"];
                 let options = Options::read(&options, owner, &known)?;
                 let mut builder = ProcessPoolExecutor::builder();
                 if let Some(n) = options.max_workers()? {
@@ -63,6 +63,9 @@ impl Executor {
                 }
                 if let Some(timeout) = options.seconds("jobTimeout")? {
                     builder = builder.job_timeout(timeout);
+                }
+                if let Some(url) = options.string("module")? {
+                    builder = builder.module(url);
                 }
                 AnyExecutor::Processes(builder.build().map_err(|e| py_error(e.python_name(), &format!("{owner}: {e}")))?)
             }

@@ -79,6 +79,7 @@ pub struct ProcessBuilder {
     initializer: Option<ByName>,
     job_timeout: Option<Duration>,
     name: Option<String>,
+    module: Option<String>,
 }
 
 impl ProcessBuilder {
@@ -106,6 +107,15 @@ impl ProcessBuilder {
         self
     }
 
+    /// In the browser: the URL of a JavaScript module whose exported functions are
+    /// this pool's jobs, by name, instead of the program's registry. Each worker
+    /// imports it as it starts.
+    #[cfg(target_arch = "wasm32")]
+    pub fn module(mut self, url: impl Into<String>) -> Self {
+        self.module = Some(url.into());
+        self
+    }
+
     /// The executor's name in records; default `ProcessPoolExecutor-{N}`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -128,6 +138,7 @@ impl ProcessBuilder {
                     job_timeout: self.job_timeout,
                 },
                 initializer: self.initializer,
+                module: self.module,
                 state: SpinLock::new(State::default()),
         });
         scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
@@ -144,6 +155,8 @@ struct Pool {
     name: Arc<str>,
     limits: Limits,
     initializer: Option<ByName>,
+    /// The JavaScript module whose functions are the jobs, if not the registry.
+    module: Option<String>,
     state: SpinLock<State>,
 }
 
@@ -716,6 +729,7 @@ impl Pool {
         let spawned = platform::spawn_process(
             pid,
             pool.initializer.clone(),
+            pool.module.clone(),
             Box::new(move |report| {
                 let actions = for_reports.state.lock().on_report(k, pid, report, &for_reports.limits);
                 Pool::perform(&for_reports, actions);

@@ -108,6 +108,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub(crate) fn spawn_process(
     pid: u32,
     initializer: Option<ByName>,
+    _module: Option<String>, // JavaScript modules are the browser's; the builder offers none here
     report: Box<dyn Fn(WorkerReport) + Send + Sync>,
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let (to_worker, inbox) = std::sync::mpsc::channel::<String>();
@@ -150,4 +151,9 @@ impl ProcessHandle for ThreadProcess {
         // Dropping the sender ends the worker's loop once its current batch is done.
         self.to_worker.lock().unwrap().take();
     }
+}
+
+/// The host has no JavaScript modules: jobs run by the registry.
+pub(crate) fn module_job(_name: &str, _args: &[serde_json::Value]) -> Option<Result<serde_json::Value, String>> {
+    None
 }

@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use js_sys::{JsString, Reflect};
+use js_sys::{Function, JsString, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -49,6 +49,7 @@ extern "C" {
         module: &JsValue,
         pid: u32,
         initializer: Option<String>,
+        jobs_module: Option<String>,
         on_report: &JsValue,
     ) -> Result<ProcessWorker, JsValue>;
     type ProcessWorker;
@@ -146,6 +147,14 @@ fn describe(error: &JsValue) -> String {
     error.as_string().unwrap_or_else(|| {
         Reflect::get(error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| kind_of(error))
     })
+}
+
+/// What was thrown, as `TypeError: message`.
+fn thrown(error: &JsValue) -> String {
+    match Reflect::get(error, &"name".into()).ok().and_then(|n| n.as_string()) {
+        Some(name) => format!("{name}: {}", describe(error)),
+        None => describe(error),
+    }
 }
 
 /// What kind of value `value` is, for a message: `a function`, `an object`. (Not
@@ -293,6 +302,7 @@ thread_local! {
 pub(crate) fn spawn_process(
     pid: u32,
     initializer: Option<ByName>,
+    jobs_module: Option<String>,
     report: Box<dyn Fn(WorkerReport) + Send + Sync>,
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let report = AssertUnwindSafe(report);
@@ -316,8 +326,8 @@ pub(crate) fn spawn_process(
     let initializer = initializer.map(|i| serde_json::to_string(&i).expect("calls serialise"));
     let image = PROCESS_IMAGE.lock().clone();
     let worker = match image {
-        Some(url) => spawn_process_js(&url.into(), &JsValue::NULL, pid, initializer, on_report.as_ref()),
-        None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, on_report.as_ref())),
+        Some(url) => spawn_process_js(&url.into(), &JsValue::NULL, pid, initializer, jobs_module, on_report.as_ref()),
+        None => GLUE_URL.with(|url| spawn_process_js(url, &wasm_bindgen::module(), pid, initializer, jobs_module, on_report.as_ref())),
     }
     .map_err(|e| describe(&e))?;
     PROCESSES.with(|p| p.borrow_mut().push((pid, worker, on_report)));
@@ -348,12 +358,61 @@ impl ProcessHandle for WebProcess {
     }
 }
 
+/// The JavaScript module a process worker runs jobs from: its URL, and its exports or
+/// why it could not be imported.
+struct ModuleJobs {
+    url: String,
+    exports: Result<JsValue, String>,
+}
+
+thread_local! {
+    static MODULE_JOBS: RefCell<Option<ModuleJobs>> = const { RefCell::new(None) };
+}
+
+/// Runs job `name` from this process worker's JavaScript module, if its pool gave it
+/// one. Arguments and results cross as JSON, as a registered job's do; a result must
+/// also survive `structuredClone`, the browser's rule for what may cross.
+pub(crate) fn module_job(name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+    MODULE_JOBS.with(|jobs| jobs.borrow().as_ref().map(|jobs| jobs.run(name, args)))
+}
+
+impl ModuleJobs {
+    fn run(&self, name: &str, args: &[Value]) -> Result<Value, String> {
+        let url = &self.url;
+        let exports = self.exports.as_ref().map_err(|why| format!("the module {url} could not be imported: {why}"))?;
+        let function: Function = Reflect::get(exports, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| {
+            let names: Vec<String> = js_sys::Object::keys::<JsValue>(exports.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect();
+            format!("the module {url} exports no function {name:?}; it exports: {}", names.join(", "))
+        })?;
+        let args = js_sys::JSON::parse(&serde_json::to_string(args).expect("JSON values serialise")).map_err(|e| describe(&e))?;
+        let result = function.apply(&JsValue::UNDEFINED, args.unchecked_ref()).map_err(|e| format!("it threw {}", thrown(&e)))?;
+        if Reflect::get(&result, &"then".into()).is_ok_and(|then| then.is_function()) {
+            return Err("it returned a Promise: a process worker runs one job to its end before the next, so export a plain (not async) function".into());
+        }
+        let clone: Function = Reflect::get(&js_sys::global(), &"structuredClone".into()).map_err(|e| describe(&e))?.unchecked_into();
+        clone.call1(&JsValue::UNDEFINED, &result).map_err(|e| format!("its result cannot be cloned to the page ({})", thrown(&e)))?;
+        match js_sys::JSON::stringify(&result).ok().and_then(|json| json.as_string()) {
+            Some(json) => serde_json::from_str(&json).map_err(|e| format!("its result is not JSON: {e}")),
+            None => Ok(Value::Null), // undefined, as a function that returns nothing
+        }
+    }
+}
+
 /// A process worker's start, called by www/workers.js: reports ready (or why not).
-/// `base` is the page's base URL, against which its jobs resolve relative URLs.
+/// `base` is the page's base URL, against which its jobs resolve relative URLs;
+/// `jobs_module` the JavaScript module its pool runs jobs from, imported by the
+/// worker (`exports`, or why not in `failed`).
 #[wasm_bindgen(js_name = wxProcessStart)]
-pub fn process_start(pid: u32, initializer: Option<String>, base: Option<String>) {
+pub fn process_start(pid: u32, initializer: Option<String>, base: Option<String>, jobs_module: Option<String>, exports: JsValue, failed: Option<String>) {
     if base.is_some() {
         *BASE_URL.lock() = base;
+    }
+    if let Some(url) = jobs_module {
+        let exports = match failed {
+            Some(why) => Err(why),
+            None => Ok(exports),
+        };
+        MODULE_JOBS.with(|jobs| *jobs.borrow_mut() = Some(ModuleJobs { url, exports }));
     }
     // Where panics abort (the plain build), a panic ends this worker's instance: its
     // hook first tells the pool which call panicked and with what message, so that the

@@ -71,7 +71,12 @@ pub fn on_abort(message: String) -> Option<Event> {
 }
 
 fn run(name: &str, args: Vec<Value>) -> Outcome {
-    match catch_panic(|| registry::installed().run(name, args)) {
+    // A pool given a JavaScript module runs its functions; any other, the registry.
+    let ran = catch_panic(|| match platform::module_job(name, &args) {
+        Some(result) => result,
+        None => registry::installed().run(name, args),
+    });
+    match ran {
         Ok(Ok(value)) => Outcome::Ok(value),
         Ok(Err(message)) => Outcome::Failed(message),
         Err(message) => Outcome::Panicked(message),
