@@ -23,12 +23,11 @@ use std::task::Context;
 use std::time::Duration;
 
 use cpython_support::*;
-use web_executors_showcase::jobs::blocks_for;
 use web_executors::PythonException;
 use web_executors::{
-    JobError, JobFuture, JobState, ReturnWhen, as_completed, block_on, gather, gather_return_exceptions, job,
-    to_thread, wait,
+    JobError, JobFuture, JobState, ReturnWhen, as_completed, block_on, gather, gather_return_exceptions, job, to_thread, wait,
 };
+use web_executors_showcase::jobs::blocks_for;
 
 // ---------------------------------------------------------------------------------
 // wait
@@ -251,8 +250,7 @@ fn as_completed_gives_jobs_whose_results_can_then_be_read<P: Pool>() {
         given.push(next.unwrap());
     }
     assert_eq!(given.len(), 2);
-    let results: BTreeSet<u64> =
-        given.iter().map(|f| block_on(f.result_within(Some(Duration::ZERO))).unwrap()).collect();
+    let results: BTreeSet<u64> = given.iter().map(|f| block_on(f.result_within(Some(Duration::ZERO))).unwrap()).collect();
     assert_eq!(results, BTreeSet::from([1, 4]));
 }
 

@@ -24,14 +24,13 @@ use std::time::Duration;
 
 use cpython_support::*;
 use serde_json::Value;
-use web_executors_showcase::jobs::{blocks_for, worker_value};
 use web_executors::PythonException;
 use web_executors::observe::log;
 use web_executors::observe::record::Worker;
 use web_executors::{
-    Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, block_on,
-    gather, job, wait,
+    Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, as_completed, block_on, gather, job, wait,
 };
+use web_executors_showcase::jobs::{blocks_for, worker_value};
 
 fn processes(max_workers: usize) -> ProcessPoolExecutor {
     web_executors_showcase::jobs::install();
@@ -104,8 +103,7 @@ fn map_raises_a_failed_call_at_its_place_and_goes_on<P: Pool>() {
 // CPython: executor.py ExecutorTest.test_map_timeout
 fn map_timeout_raises_at_the_late_call_and_then_ends<P: Pool>() {
     let executor = P::with_workers(5);
-    let mut results =
-        executor.map_blocks_for(vec![(1, 0), (2, 0), (3, 2_500)], 1).timeout(Duration::from_millis(500));
+    let mut results = executor.map_blocks_for(vec![(1, 0), (2, 0), (3, 2_500)], 1).timeout(Duration::from_millis(500));
     assert_eq!(block_on(results.next()), Some(Ok(1)));
     assert_eq!(block_on(results.next()), Some(Ok(4)));
     let error = block_on(results.next()).expect("an item").expect_err("the third call is late");
@@ -344,8 +342,7 @@ fn jobs_queued_while_workers_retire_all_run() {
 #[test]
 fn shutdown_without_waiting_still_replaces_retiring_workers_for_queued_jobs() {
     let executor = retiring_processes(1, 1);
-    let futures: Vec<_> =
-        [(0, 300), (1, 0), (2, 0)].into_iter().map(|(n, ms)| executor.submit(job!(blocks_for(n, ms))).unwrap()).collect();
+    let futures: Vec<_> = [(0, 300), (1, 0), (2, 0)].into_iter().map(|(n, ms)| executor.submit(job!(blocks_for(n, ms))).unwrap()).collect();
     block_on(futures[0].started());
     drop(executor.shutdown(false, false));
     for (n, future) in (0..3u64).zip(&futures) {
@@ -746,10 +743,7 @@ on_both_pools!(
 
 /// Every job `as_completed` gives until it ends or times out: their ids, and the
 /// timeout error if there was one.
-fn drain<T: Send + 'static>(
-    futures: &[JobFuture<T>],
-    timeout: Option<Duration>,
-) -> (Vec<u64>, Option<web_executors::WaitError>) {
+fn drain<T: Send + 'static>(futures: &[JobFuture<T>], timeout: Option<Duration>) -> (Vec<u64>, Option<web_executors::WaitError>) {
     let mut completed = as_completed(futures, timeout);
     let mut given = Vec::new();
     let error = loop {

@@ -12,23 +12,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, Condvar, Mutex, Once};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Once};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use web_executors_showcase::jobs::blocks_for;
 use web_executors::PythonException;
 use web_executors::observe::log;
 use web_executors::observe::record::Worker;
 use web_executors::process::registry;
 use web_executors::{
-    Call, Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor,
-    WaitError, as_completed, gather, gather_return_exceptions, wait,
+    Call, Executor, JobError, JobFuture, JobState, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, gather,
+    gather_return_exceptions, wait,
 };
+use web_executors_showcase::jobs::blocks_for;
 
 /// What a submitted job does.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,17 +51,33 @@ enum Op {
     Release(usize),
     /// `wait` on every future not yet gathered; `release` ends a held job just before,
     /// so that the wait sees jobs finish while it waits.
-    Wait { when: ReturnWhen, timeout: bool, release: Option<usize> },
-    AsCompleted { timeout: bool, release: Option<usize> },
+    Wait {
+        when: ReturnWhen,
+        timeout: bool,
+        release: Option<usize>,
+    },
+    AsCompleted {
+        timeout: bool,
+        release: Option<usize>,
+    },
     /// `gather` on the futures from the i-th on, which it takes.
-    Gather { from: usize, return_exceptions: bool, release: Option<usize> },
+    Gather {
+        from: usize,
+        return_exceptions: bool,
+        release: Option<usize>,
+    },
     /// `gather` on the futures from the i-th on while `shutdown(cancel_futures=True)`
     /// cancels the queued ones among them: asyncio's gather ends at once with the
     /// cancellation, though jobs it gathers still hold their workers.
-    GatherCancelled { from: usize },
+    GatherCancelled {
+        from: usize,
+    },
     /// `map` over jobs that return or panic, its results read in order.
     Map(Vec<Kind>),
-    Shutdown { wait: bool, cancel_futures: bool },
+    Shutdown {
+        wait: bool,
+        cancel_futures: bool,
+    },
 }
 
 /// How a job settles, as the model expects it.
@@ -785,11 +801,8 @@ fn kills_at_any_moment(max_workers: usize, jobs: &[u64], kills: &[(u64, usize)])
     let pool = ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap();
     let log_from = log::lines_since(0).len();
     let tags: Vec<u64> = jobs.iter().map(|_| NEXT_TAG.fetch_add(1, Ordering::Relaxed)).collect();
-    let futures: Vec<JobFuture<Value>> = tags
-        .iter()
-        .zip(jobs)
-        .map(|(&tag, &ms)| pool.submit(registry::call("blocks_for", vec![json!(tag), json!(ms)])).unwrap())
-        .collect();
+    let futures: Vec<JobFuture<Value>> =
+        tags.iter().zip(jobs).map(|(&tag, &ms)| pool.submit(registry::call("blocks_for", vec![json!(tag), json!(ms)])).unwrap()).collect();
     let mut killed = BTreeSet::new();
     for &(after_ms, pick) in kills {
         thread::sleep(Duration::from_millis(after_ms));

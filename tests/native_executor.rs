@@ -10,13 +10,13 @@ use std::task::Context;
 use std::thread;
 use std::time::Duration;
 
-use web_executors_showcase::jobs::{blocks, blocks_for};
 use web_executors::observe::log;
 use web_executors::observe::record::Worker;
 use web_executors::{
-    JobError, JobState, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, block_on, gather,
-    gather_return_exceptions, job, run_in_executor, wait,
+    JobError, JobState, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, block_on, gather, gather_return_exceptions, job,
+    run_in_executor, wait,
 };
+use web_executors_showcase::jobs::{blocks, blocks_for};
 
 fn pool(name: &str, max_workers: usize) -> ThreadPoolExecutor {
     web_executors_showcase::jobs::install();
@@ -45,8 +45,7 @@ fn scenario_1_six_blocking_squares_on_three_workers_in_two_waves() {
     let end = records.iter().map(|r| r.finished.unwrap()).fold(0.0, f64::max);
     assert!(end - start < 500.0, "two waves of 100 ms, not six: took {} ms", end - start);
 
-    let lines: Vec<String> =
-        log::lines().iter().filter(|l| l.thread.starts_with("scenario1_")).map(|l| l.format()).collect();
+    let lines: Vec<String> = log::lines().iter().filter(|l| l.thread.starts_with("scenario1_")).map(|l| l.format()).collect();
     assert_eq!(lines.len(), 12, "running and done per job: {lines:#?}");
     assert!(lines.iter().any(|l| l.ends_with("         blocks(4): running")), "{lines:#?}");
 }
@@ -120,10 +119,7 @@ fn dropping_an_awaited_future_before_it_starts_cancels_it() {
 #[test]
 fn wait_first_completed_returns_with_the_rest_still_running() {
     let executor = pool("first", 2);
-    let futures = vec![
-        executor.submit(job!(blocks_for(1, 300))).unwrap(),
-        executor.submit(job!(blocks_for(2, 20))).unwrap(),
-    ];
+    let futures = vec![executor.submit(job!(blocks_for(1, 300))).unwrap(), executor.submit(job!(blocks_for(2, 20))).unwrap()];
     let waited = block_on(wait(&futures, ReturnWhen::FirstCompleted, None)).unwrap();
     assert_eq!(waited.done.len(), 1);
     assert_eq!(waited.done[0].result(), Some(Ok(4)));
@@ -157,7 +153,13 @@ fn wait_with_a_timeout_returns_the_unfinished_without_cancelling_them() {
     assert_eq!(waited.done.len(), 1);
     assert_eq!(waited.not_done.len(), 1);
     assert!(!waited.not_done[0].cancelled());
-    assert_eq!(block_on(async { (&futures[1]).started().await; futures[1].running() }), true);
+    assert_eq!(
+        block_on(async {
+            (&futures[1]).started().await;
+            futures[1].running()
+        }),
+        true
+    );
     drop(waited);
     let [_, slow] = <[_; 2]>::try_from(futures).unwrap();
     assert_eq!(block_on(slow), Ok(4), "the job kept running after the timeout");
@@ -172,8 +174,7 @@ fn wait_on_nothing_is_an_error() {
 #[test]
 fn as_completed_gives_jobs_in_the_order_they_finish() {
     let executor = pool("ascompleted", 3);
-    let futures: Vec<_> =
-        [300, 50, 150].into_iter().map(|ms| executor.submit(job!(blocks_for(ms, ms))).unwrap()).collect();
+    let futures: Vec<_> = [300, 50, 150].into_iter().map(|ms| executor.submit(job!(blocks_for(ms, ms))).unwrap()).collect();
     let order = block_on(async {
         let mut order = Vec::new();
         let mut completed = as_completed(&futures, None);
@@ -316,7 +317,6 @@ fn max_workers_above_the_cap_is_refused_by_both_pools() {
     assert!(ThreadPoolExecutor::builder().max_workers(cap).build().is_ok());
 }
 
-
 #[test]
 fn a_huge_label_and_panic_message_are_clipped_in_the_job_and_its_record() {
     use web_executors::executors::job::{MAX_LABEL, MAX_TEXT};
@@ -327,7 +327,11 @@ fn a_huge_label_and_panic_message_are_clipped_in_the_job_and_its_record() {
     let future = executor.submit(web_executors::Call::labelled(label, move || -> u64 { panic!("{message}") })).unwrap();
     let error = block_on(future).unwrap_err();
     let JobError::Panicked { message, job, .. } = &error else { panic!("{error:?}") };
-    assert!(message.starts_with("xxx") && message.ends_with(&format!("… ({} more characters)", (1 << 20) - MAX_TEXT)), "{}", &message[message.len() - 40..]);
+    assert!(
+        message.starts_with("xxx") && message.ends_with(&format!("… ({} more characters)", (1 << 20) - MAX_TEXT)),
+        "{}",
+        &message[message.len() - 40..]
+    );
     assert!(job.chars().count() < MAX_LABEL + 40, "{} characters", job.len());
     let record = &executor.records()[0];
     assert!(record.label.chars().count() < MAX_LABEL + 40);

@@ -6,15 +6,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use web_executors_showcase::jobs::{blocks, blocks_for, noop, sum_sqrt};
 use web_executors::PythonException;
 use web_executors::observe::log;
 use web_executors::observe::record::Worker;
-use web_executors_showcase::scenarios;
 use web_executors::process::registry;
-use web_executors::{
-    Call, JobError, JobState, ProcessPoolExecutor, ReturnWhen, block_on, gather, job, wait,
-};
+use web_executors::{Call, JobError, JobState, ProcessPoolExecutor, ReturnWhen, block_on, gather, job, wait};
+use web_executors_showcase::jobs::{blocks, blocks_for, noop, sum_sqrt};
+use web_executors_showcase::scenarios;
 
 fn pool(max_workers: usize) -> ProcessPoolExecutor {
     web_executors_showcase::jobs::install();
@@ -34,8 +32,7 @@ fn scenario_2_three_process_ids_two_waves() {
     assert!(records[3..].iter().all(|r| r.started.unwrap() >= first_finish), "jobs 3-5 wait for a free worker");
     // The workers' lines carry their process ids.
     let lines = log::lines();
-    let running: Vec<_> =
-        lines.iter().filter(|l| l.logger == "blocks(4)" && pids.contains(&Worker::Process(l.process))).collect();
+    let running: Vec<_> = lines.iter().filter(|l| l.logger == "blocks(4)" && pids.contains(&Worker::Process(l.process))).collect();
     assert_eq!(running.len(), 2);
     assert_eq!(Some(Worker::Process(running[0].process)), records[4].worker);
     assert!(running[0].format_process().starts_with(&format!("PID {}          blocks(4): running", running[0].process)));
@@ -86,11 +83,7 @@ fn unknown_jobs_wrong_arguments_and_closures_fail_with_what_was_expected() {
 #[test]
 fn a_job_over_the_timeout_fails_and_its_worker_is_replaced() {
     web_executors_showcase::jobs::install();
-    let executor = ProcessPoolExecutor::builder()
-        .max_workers(1)
-        .job_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
+    let executor = ProcessPoolExecutor::builder().max_workers(1).job_timeout(Duration::from_millis(200)).build().unwrap();
     let slow = executor.submit(job!(blocks_for(1, 5_000))).unwrap();
     let next = executor.submit(job!(blocks_for(2, 10))).unwrap();
     let error = block_on(slow).unwrap_err();
@@ -153,11 +146,7 @@ fn an_initializer_runs_in_each_worker_and_a_failing_one_breaks_the_pool() {
     let executor = ProcessPoolExecutor::builder().max_workers(1).initializer("noop", vec![]).build().unwrap();
     assert_eq!(block_on(executor.submit(job!(blocks(2))).unwrap()), Ok(4));
 
-    let broken = ProcessPoolExecutor::builder()
-        .max_workers(2)
-        .initializer("panics", vec![Value::from("no database")])
-        .build()
-        .unwrap();
+    let broken = ProcessPoolExecutor::builder().max_workers(2).initializer("panics", vec![Value::from("no database")]).build().unwrap();
     let error = block_on(broken.submit(job!(blocks(2))).unwrap()).unwrap_err();
     assert_eq!(error.python_name(), "BrokenProcessPool");
     assert!(error.to_string().ends_with("its initializer panics(\"no database\") failed: no database"), "{error}");

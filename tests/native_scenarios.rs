@@ -34,8 +34,7 @@ fn scenario_1_logs_like_the_python_program() {
             "MainThread run_blocking_tasks: exiting".to_owned(),
         ]
     );
-    let worker_threads: BTreeSet<_> =
-        lines.iter().filter(|l| l.logger.starts_with("blocks(")).map(|l| l.thread.clone()).collect();
+    let worker_threads: BTreeSet<_> = lines.iter().filter(|l| l.logger.starts_with("blocks(")).map(|l| l.thread.clone()).collect();
     assert_eq!(worker_threads.len(), 3, "{worker_threads:?}");
     for i in 0..6 {
         let job: Vec<_> = lines.iter().filter(|l| l.logger == format!("blocks({i})")).map(|l| l.message.as_str()).collect();

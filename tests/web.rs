@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use wasm_bindgen_test::*;
-use web_executors_showcase::jobs::{blocks_for, panics, par_sum_sqrt, sum_sqrt};
 use web_executors::observe::log::{self, LogLine};
 use web_executors::process::registry;
 use web_executors::{JobError, ThreadPoolExecutor, gather, job, run_in_executor, to_thread};
+use web_executors_showcase::jobs::{blocks_for, panics, par_sum_sqrt, sum_sqrt};
 use web_executors_showcase::scenarios;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wasm_bindgen_test::*;
-use web_executors_showcase::jobs::{blocks, blocks_for, sum_sqrt};
 use web_executors::observe::log;
-use web_executors::runtime::time::sleep;
 use web_executors::process::registry;
+use web_executors::runtime::time::sleep;
 use web_executors::{JobError, JobState, ProcessPoolExecutor, gather, job};
+use web_executors_showcase::jobs::{blocks, blocks_for, sum_sqrt};
 use web_executors_showcase::scenarios;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -47,11 +47,8 @@ async fn scenario_5_the_main_loop_goes_on_while_a_process_computes() {
     let executor = pool(4);
     let sum = scenarios::cpu_bound_task(&executor, 5_000_000).await.unwrap();
     assert_eq!(sum, sum_sqrt(5_000_000));
-    let messages: Vec<String> = log::lines()
-        .into_iter()
-        .filter(|l| l.logger == "main" || l.logger == "cpu_task")
-        .map(|l| l.message)
-        .collect();
+    let messages: Vec<String> =
+        log::lines().into_iter().filter(|l| l.logger == "main" || l.logger == "cpu_task").map(|l| l.message).collect();
     assert_eq!(messages, ["Main doing other things", "Task starting", "Task done"]);
     assert_eq!(executor.workers_alive(), 0, "shut down at the end");
 }
@@ -92,11 +89,7 @@ async fn a_worker_killed_mid_job_fails_that_job_only() {
 
 #[wasm_bindgen_test]
 async fn a_job_over_the_timeout_fails_and_its_worker_is_replaced() {
-    let executor = ProcessPoolExecutor::builder()
-        .max_workers(1)
-        .job_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let executor = ProcessPoolExecutor::builder().max_workers(1).job_timeout(Duration::from_millis(300)).build().unwrap();
     let slow = executor.submit(job!(blocks_for(1, 10_000))).unwrap();
     let next = executor.submit(job!(blocks(2))).unwrap();
     assert!(matches!(slow.await, Err(JobError::TimedOut { after_ms, .. }) if after_ms == 300.0));

@@ -31,7 +31,9 @@ pub mod bindings;
 #[global_allocator]
 static ALLOCATOR: runtime::heap::Counted = runtime::heap::Counted;
 
-pub use executors::combinators::{AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait};
+pub use executors::combinators::{
+    AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait,
+};
 pub use executors::default_executor::{run_in_executor, to_thread};
 pub use executors::error::ExecutorError;
 pub use executors::executor::{AnyExecutor, Executor};

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use web_executors::Registry;
 use web_executors::observe::log::log;
 use web_executors::platform;
 pub use web_executors::platform::Fetched;
-use web_executors::Registry;
 
 /// Scenario 1's `blocks(n)`: logs `running`, blocks its worker 0.1 s, logs `done`,
 /// returns n². Each call logs as its own logger, `blocks(n)`.
@@ -20,11 +20,7 @@ pub const MAX_BLOCKS_ARG: u64 = u32::MAX as u64;
 /// `n` if `blocks(n)` can return n², else the error that says why not: the check for
 /// arguments that come from outside (JavaScript, a process worker's batch).
 pub fn blocks_arg(n: u64) -> Result<u64, String> {
-    if n <= MAX_BLOCKS_ARG {
-        Ok(n)
-    } else {
-        Err(format!("blocks({n}): n² does not fit in 64 bits; n must be at most {MAX_BLOCKS_ARG}"))
-    }
+    if n <= MAX_BLOCKS_ARG { Ok(n) } else { Err(format!("blocks({n}): n² does not fit in 64 bits; n must be at most {MAX_BLOCKS_ARG}")) }
 }
 
 /// `blocks(n)` with the block time in milliseconds. `n` must be at most

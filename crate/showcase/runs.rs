@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use crate::scenarios::{self, Mix, ScenarioError};
 use web_executors::executors::default_executor::shutdown_default_executor;
 use web_executors::platform;
-use crate::scenarios::{self, Mix, ScenarioError};
 use web_executors::process::registry;
 use web_executors::{AnyExecutor, Call, Executor, ExecutorError, ProcessPoolExecutor, ThreadPoolExecutor};
 
@@ -60,7 +60,6 @@ pub const LIMITS: [(&str, u64, &str); 6] = [
 
 /// The longest URL a run's GETs may name.
 pub const MAX_URL: usize = 2048;
-
 
 /// A scenario with every parameter settled.
 #[derive(Clone, Debug, PartialEq)]
@@ -265,7 +264,11 @@ mod tests {
     fn a_run_gives_its_programs_result_and_records_its_jobs_under_its_number() {
         crate::jobs::install();
         let id = web_executors::runtime::scope::new_run();
-        let run = Run::new("free-form", Params { jobs: Some(3), block_ms: Some(5), cpu_jobs: Some(1), n: Some(1000), gets: Some(0), ..Params::default() }).unwrap();
+        let run = Run::new(
+            "free-form",
+            Params { jobs: Some(3), block_ms: Some(5), cpu_jobs: Some(1), n: Some(1000), gets: Some(0), ..Params::default() },
+        )
+        .unwrap();
         let failed = web_executors::block_on(web_executors::runtime::scope::scoped(id, async move { run.run().await })).unwrap();
         assert_eq!(failed, Value::from(0));
         let records = web_executors::observe::record::records_of_run(id);

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
+use crate::jobs::cpu_task;
 use crate::jobs::{blocking_task, blocks};
 use web_executors::observe::log::log;
-use web_executors::runtime::time::{sleep, spawn, yield_now};
-use crate::jobs::cpu_task;
 use web_executors::process::registry;
+use web_executors::runtime::time::{sleep, spawn, yield_now};
 use web_executors::{
-    Call, Executor, ExecutorError, JobError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed,
-    gather, job, platform, run_here, run_in_executor, to_thread, wait,
+    Call, Executor, ExecutorError, JobError, ProcessPoolExecutor, ReturnWhen, ThreadPoolExecutor, WaitError, as_completed, gather, job,
+    platform, run_here, run_in_executor, to_thread, wait,
 };
 
 /// `sys.getswitchinterval()`: how long a newly started CPython thread runs before the

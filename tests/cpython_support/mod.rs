@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use web_executors::executors::job::call_label;
-use web_executors_showcase::jobs::blocks_for;
 use web_executors::process::registry;
-use web_executors::{
-    Call, Executor, ExecutorError, JobFuture, MapResults, ProcessPoolExecutor, ThreadPoolExecutor, block_on, job,
-};
+use web_executors::{Call, Executor, ExecutorError, JobFuture, MapResults, ProcessPoolExecutor, ThreadPoolExecutor, block_on, job};
+use web_executors_showcase::jobs::blocks_for;
 
 /// An `n` whose square does not fit the `u64` that `blocks` returns: the job fails
 /// (CPython's tests divide by zero for this).

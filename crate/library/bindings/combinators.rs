@@ -96,7 +96,8 @@ impl MapJobs {
         let results = self.0.0.clone();
         promise(async move {
             // One `next` at a time: the iterator awaits each before asking again.
-            let mut results = results.try_borrow_mut().map_err(|_| type_error("map: next() called again before the last one resolved".into()))?;
+            let mut results =
+                results.try_borrow_mut().map_err(|_| type_error("map: next() called again before the last one resolved".into()))?;
             match results.next_settled().await {
                 None => Ok(JsValue::UNDEFINED),
                 Some(Err(error)) => Err(python_error(&error)),
@@ -138,4 +139,3 @@ pub fn gather(jobs: Vec<JsValue>, options: JsValue) -> Result<Promise, JsValue> 
         Ok(results.into())
     }))
 }
-

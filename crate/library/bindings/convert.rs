@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+use crate::ExecutorError;
 use crate::executors::error::MAX_WORKERS;
 use crate::executors::job::{MAX_ARGUMENTS_JSON, PythonException};
 use crate::platform;
-use crate::ExecutorError;
 
 pub fn to_js(value: &impl Serialize) -> JsValue {
     parse_json(serde_json::to_string(value).ok())
@@ -119,11 +119,7 @@ impl<'a> Options<'a> {
         match value.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= EXACT => Ok(Some(n as u64)),
             Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}: {rule} (got {key}: {n})", self.owner))),
-            _ => Err(type_error(format!(
-                "{}: {key} must be a whole number greater than 0 (got {})",
-                self.owner,
-                Self::shown(&value)
-            ))),
+            _ => Err(type_error(format!("{}: {key} must be a whole number greater than 0 (got {})", self.owner, Self::shown(&value)))),
         }
     }
 
@@ -157,9 +153,7 @@ impl<'a> Options<'a> {
 
     pub fn flag(&self, key: &str, default: bool) -> Result<bool, JsValue> {
         let Some(value) = self.get(key) else { return Ok(default) };
-        value
-            .as_bool()
-            .ok_or_else(|| type_error(format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value))))
+        value.as_bool().ok_or_else(|| type_error(format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value))))
     }
 
     /// Seconds, as Python's `timeout`: a number ≥ 0, or absent (or null) for no limit.
@@ -184,4 +178,3 @@ impl<'a> Options<'a> {
         Options::read(value, owner, &["timeout"])?.seconds("timeout")
     }
 }
-

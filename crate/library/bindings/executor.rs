@@ -1,8 +1,8 @@
 //! The `Executor` class, which www/library/web-executors.js offers as
 //! `ThreadPoolExecutor` and `ProcessPoolExecutor`, and the default executor.
 
-use std::panic::AssertUnwindSafe;
 use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
@@ -175,4 +175,3 @@ fn registry_call(name: &str, args: &[JsValue]) -> Result<crate::Call<Value>, JsV
 pub fn submit_default_job(name: JsValue, args: Vec<JsValue>) -> Result<Job, JsValue> {
     Ok(Job::new(submit_default(registry_call(&text_arg(&name, "toThread", "the job's name")?, &args)?)))
 }
-

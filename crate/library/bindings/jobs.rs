@@ -230,7 +230,16 @@ impl Job {
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
         NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
-        JOBS.with(|jobs| jobs.borrow_mut().insert(Entry { id, job: future.share(), settle: Some((resolve, reject)), callbacks: Vec::new(), error: None, dropped: false }));
+        JOBS.with(|jobs| {
+            jobs.borrow_mut().insert(Entry {
+                id,
+                job: future.share(),
+                settle: Some((resolve, reject)),
+                callbacks: Vec::new(),
+                error: None,
+                dropped: false,
+            })
+        });
         start_dispatcher();
         let waker = Waker::from(Arc::new(JobWaker(id)));
         if future.poll_done(&Context::from_waker(&waker)).is_ready() {
@@ -377,4 +386,3 @@ impl Job {
 pub(super) fn lookup_all(jobs: &[JsValue]) -> Result<Vec<JobFuture<Value>>, JsValue> {
     jobs.iter().map(Job::lookup).collect()
 }
-

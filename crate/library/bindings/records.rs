@@ -93,4 +93,3 @@ pub fn run_trace(run: u32) -> JsValue {
 pub fn log_lines_by_process(from: Option<usize>) -> Vec<String> {
     log::lines_since(from.unwrap_or(0)).iter().map(log::LogLine::format_process).collect()
 }
-

@@ -81,9 +81,8 @@ impl Watch {
     fn settled<T: Send + 'static>(&mut self, futures: &[JobFuture<T>], cx: &Context<'_>) -> Vec<usize> {
         self.ready.lock().task = Some(cx.waker().clone());
         let candidates = if self.wakers.is_empty() {
-            self.wakers = (0..self.indexes.len())
-                .map(|place| Waker::from(Arc::new(PlaceWaker { place, ready: self.ready.clone() })))
-                .collect();
+            self.wakers =
+                (0..self.indexes.len()).map(|place| Waker::from(Arc::new(PlaceWaker { place, ready: self.ready.clone() }))).collect();
             self.reported = vec![false; self.indexes.len()];
             (0..self.indexes.len()).collect()
         } else {
@@ -95,9 +94,7 @@ impl Watch {
         // A job also wakes its waiters when it starts: check, and keep waiting on it.
         let newly: Vec<usize> = candidates
             .into_iter()
-            .filter(|&p| {
-                !self.reported[p] && futures[self.indexes[p]].poll_done(&Context::from_waker(&self.wakers[p])).is_ready()
-            })
+            .filter(|&p| !self.reported[p] && futures[self.indexes[p]].poll_done(&Context::from_waker(&self.wakers[p])).is_ready())
             .collect();
         newly.iter().for_each(|&p| self.reported[p] = true);
         newly.into_iter().map(|p| self.indexes[p]).collect()
@@ -204,7 +201,11 @@ impl CompletionOrder {
 
     /// The index of the next job to settle; `None` once every job was given; a timeout
     /// error (once) when the deadline passes first.
-    pub(crate) fn poll_next<T: Send + 'static>(&mut self, futures: &[JobFuture<T>], cx: &mut Context<'_>) -> Poll<Option<Result<usize, WaitError>>> {
+    pub(crate) fn poll_next<T: Send + 'static>(
+        &mut self,
+        futures: &[JobFuture<T>],
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<usize, WaitError>>> {
         let total = self.watch.len();
         if self.given == total {
             return Poll::Ready(None);
@@ -361,8 +362,8 @@ impl<T: Send + 'static> Drop for MapResults<T> {
 mod tests {
     use super::*;
     use crate::Call;
-    use crate::observe::record::Worker;
     use crate::executors::job::new_job;
+    use crate::observe::record::Worker;
 
     fn noop_context() -> Context<'static> {
         Context::from_waker(Waker::noop())
@@ -395,7 +396,9 @@ mod tests {
         let (other, _queued) = new_job(Call::labelled("other()", || 2), &Arc::from("test"));
         item.run(&Worker::Main, &|| ());
         let futures = [future.share(), other, future];
-        let Poll::Ready(Ok(waited)) = poll_once(wait(&futures, ReturnWhen::FirstCompleted, None)) else { panic!("the done job is there at once") };
+        let Poll::Ready(Ok(waited)) = poll_once(wait(&futures, ReturnWhen::FirstCompleted, None)) else {
+            panic!("the done job is there at once")
+        };
         assert_eq!((waited.done.len(), waited.not_done.len()), (1, 1), "done and not done each hold a job once");
         let mut completed = as_completed(&futures, Some(Duration::ZERO));
         let Poll::Ready(Some(Ok(first))) = poll_once(completed.next()) else { panic!("the done job comes first") };

@@ -11,12 +11,12 @@ use std::sync::{Arc, Once};
 
 use serde::de::DeserializeOwned;
 
+use crate::executors::error::ExecutorError;
 use crate::executors::job::{IntoJob, JobError, JobFuture};
+use crate::executors::process_pool::ProcessPoolExecutor;
+use crate::executors::thread_pool::ThreadPoolExecutor;
 use crate::platform;
 use crate::runtime::scope::{self, PerRun};
-use crate::executors::process_pool::ProcessPoolExecutor;
-use crate::executors::error::ExecutorError;
-use crate::executors::thread_pool::ThreadPoolExecutor;
 
 /// The default executor's name in records, and its threads' name prefix.
 pub const DEFAULT_EXECUTOR: &str = "asyncio";

@@ -29,10 +29,9 @@ impl PythonException for ExecutorError {
     /// `BrokenThreadPool` or `BrokenProcessPool`.
     fn python_name(&self) -> &'static str {
         match self {
-            ExecutorError::NoWorkers
-            | ExecutorError::TooManyWorkers(_)
-            | ExecutorError::NoTasksPerChild
-            | ExecutorError::NoChunkSize => "ValueError",
+            ExecutorError::NoWorkers | ExecutorError::TooManyWorkers(_) | ExecutorError::NoTasksPerChild | ExecutorError::NoChunkSize => {
+                "ValueError"
+            }
             ExecutorError::Shutdown | ExecutorError::ThreadsUnavailable(_) => "RuntimeError",
             ExecutorError::Broken { pool, .. } => pool.broken_name(),
         }

@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::platform;
 use crate::observe::record::{self, JobRecord, JobState, Outcome, Recorded, Worker};
+use crate::platform;
 use crate::runtime::scope::{self, RunId};
 use crate::runtime::sync::SpinLock;
 
@@ -193,11 +193,7 @@ impl<T> Call<T> {
     }
 
     /// A call whose result records show with `describe`.
-    pub fn described(
-        label: impl Into<String>,
-        describe: fn(&T) -> String,
-        run: impl FnOnce() -> T + Send + 'static,
-    ) -> Self {
+    pub fn described(label: impl Into<String>, describe: fn(&T) -> String, run: impl FnOnce() -> T + Send + 'static) -> Self {
         Self::fallible(label, describe, move || Ok(run()))
     }
 
@@ -365,7 +361,6 @@ impl<T: Send + 'static> Job<T> {
         job.place.store(place, Ordering::Relaxed);
         job
     }
-
 
     /// Settles with `result` unless already settled; wakes every waiter.
     fn settle(&self, state: JobState, result: Result<T, JobError>) {
@@ -567,10 +562,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// A new PENDING job of `executor`: its future for the submitter, its work for a queue.
-pub(crate) fn new_job<T: Send + 'static>(
-    call: Call<T>,
-    executor: &Arc<str>,
-) -> (JobFuture<T>, WorkItem) {
+pub(crate) fn new_job<T: Send + 'static>(call: Call<T>, executor: &Arc<str>) -> (JobFuture<T>, WorkItem) {
     let Call { label, describe, run, .. } = call;
     let job = Job::new(label, executor.clone(), describe);
     let for_worker = job.clone();
@@ -711,7 +703,11 @@ impl<T: Send + 'static> JobFuture<T> {
 
     /// Ready once the job is done, or with `WaitTimedOut` once `deadline`'s timer (set
     /// for its timeout) fires first; registers `cx` to be woken otherwise.
-    pub(crate) fn poll_done_by(&self, cx: &mut Context<'_>, deadline: Option<&mut (crate::runtime::time::Sleep, Duration)>) -> Poll<Result<(), JobError>> {
+    pub(crate) fn poll_done_by(
+        &self,
+        cx: &mut Context<'_>,
+        deadline: Option<&mut (crate::runtime::time::Sleep, Duration)>,
+    ) -> Poll<Result<(), JobError>> {
         if self.poll_done(cx).is_ready() {
             return Poll::Ready(Ok(()));
         }
@@ -780,9 +776,7 @@ impl<T: Send + 'static> Future for JobFuture<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.awaited = true;
         match self.poll_done(cx) {
-            Poll::Ready(()) => Poll::Ready(
-                self.take_result().expect("a JobFuture was polled again after it completed"),
-            ),
+            Poll::Ready(()) => Poll::Ready(self.take_result().expect("a JobFuture was polled again after it completed")),
             Poll::Pending => Poll::Pending,
         }
     }

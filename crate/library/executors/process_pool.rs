@@ -29,8 +29,8 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -38,15 +38,15 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::executors::combinators::MapResults;
-use crate::executors::job::{ByName, Call, JobError, JobFuture, MAX_TEXT, PoolKind, RemoteJob, clip, new_remote_job};
-use crate::observe::log;
-use crate::platform;
-use crate::process::protocol::{Event, Outcome, Report, Sent};
-use crate::observe::record::{self, JobRecord, Worker};
-use crate::runtime::scope::{self, Stop};
-use crate::runtime::sync::SpinLock;
 use crate::executors::error::ExecutorError;
 use crate::executors::executor::Executor;
+use crate::executors::job::{ByName, Call, JobError, JobFuture, MAX_TEXT, PoolKind, RemoteJob, clip, new_remote_job};
+use crate::observe::log;
+use crate::observe::record::{self, JobRecord, Worker};
+use crate::platform;
+use crate::process::protocol::{Event, Outcome, Report, Sent};
+use crate::runtime::scope::{self, Stop};
+use crate::runtime::sync::SpinLock;
 
 /// Process ids for logs: the page is `log::MAIN_PID`, workers count up from it.
 static NEXT_PID: AtomicU32 = AtomicU32::new(log::MAIN_PID + 1);
@@ -127,19 +127,13 @@ impl ProcessBuilder {
         if self.max_tasks_per_child == Some(0) {
             return Err(ExecutorError::NoTasksPerChild);
         }
-        let name = self.name.unwrap_or_else(|| {
-            format!("ProcessPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
-        });
+        let name = self.name.unwrap_or_else(|| format!("ProcessPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed)));
         let pool = Arc::new(Pool {
-                name: Arc::from(name),
-                limits: Limits {
-                    max_workers,
-                    max_tasks_per_child: self.max_tasks_per_child,
-                    job_timeout: self.job_timeout,
-                },
-                initializer: self.initializer,
-                module: self.module,
-                state: SpinLock::new(State::default()),
+            name: Arc::from(name),
+            limits: Limits { max_workers, max_tasks_per_child: self.max_tasks_per_child, job_timeout: self.job_timeout },
+            initializer: self.initializer,
+            module: self.module,
+            state: SpinLock::new(State::default()),
         });
         scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
         Ok(ProcessPoolExecutor { pool })
@@ -236,7 +230,11 @@ enum Action {
     Send(Arc<dyn ProcessHandle>, Vec<Sent>),
     Terminate(Arc<dyn ProcessHandle>),
     /// Arm the job timeout for job `id` on worker `k` (whose pid is checked on firing).
-    Timer { k: usize, pid: u32, id: u64 },
+    Timer {
+        k: usize,
+        pid: u32,
+        id: u64,
+    },
     Settle(Report, Arc<dyn RemoteJob>, Worker),
     MarkStarted(Arc<dyn RemoteJob>, f64),
     Fail(Arc<dyn RemoteJob>, JobError),
@@ -279,11 +277,8 @@ impl State {
         // A worker that is up but whose handle is not stored yet (on the host its Ready
         // can arrive before `spawn` stores it) cannot take work yet either: it still
         // counts as starting, or a submit would start a worker it does not need.
-        let starting = self
-            .workers
-            .iter()
-            .filter(|p| p.status == Status::Starting || (p.status == Status::Ready && p.handle.is_none()))
-            .count();
+        let starting =
+            self.workers.iter().filter(|p| p.status == Status::Starting || (p.status == Status::Ready && p.handle.is_none())).count();
         let mut idle: Vec<usize> = (0..self.workers.len()).filter(|&k| self.is_idle(k)).collect();
         // The least used first: a worker that has just come up takes the job kept for
         // it, rather than a worker that was idle already.
@@ -483,11 +478,8 @@ impl State {
             return Vec::new(); // it finished in time
         }
         let Some(queued) = proc.in_flight.iter().find(|q| q.id == id) else { return Vec::new() };
-        let error = JobError::TimedOut {
-            job: queued.job.label().to_owned(),
-            worker: proc.name.clone(),
-            after_ms: after.as_secs_f64() * 1000.0,
-        };
+        let error =
+            JobError::TimedOut { job: queued.job.label().to_owned(), worker: proc.name.clone(), after_ms: after.as_secs_f64() * 1000.0 };
         self.died(k, Cause::Pool, format!("terminated: job {id} timed out"), Some(error), limits)
     }
 
@@ -707,10 +699,13 @@ impl Pool {
                 Action::Timer { k, pid, id } => {
                     let Some(after) = pool.limits.job_timeout else { continue };
                     let pool = pool.clone();
-                    platform::start_timer(after, Box::new(move || {
-                        let actions = pool.state.lock().timed_out(k, pid, id, &pool.limits);
-                        Pool::perform(&pool, actions);
-                    }));
+                    platform::start_timer(
+                        after,
+                        Box::new(move || {
+                            let actions = pool.state.lock().timed_out(k, pid, id, &pool.limits);
+                            Pool::perform(&pool, actions);
+                        }),
+                    );
                 }
                 Action::Settle(report, job, worker) => settle(report, &*job, &worker),
                 Action::MarkStarted(job, at) => job.mark_started(at),
@@ -870,10 +865,7 @@ mod tests {
         let report = Report { id, outcome: Outcome::Panicked("boom".into()), started: 1.0, finished: 2.0, note: None, next: None };
         let (sent, spawned, terminated) = settle_jobs(state.on_report(0, pid, Ok(Event::Aborting(report)), &limits));
         let worker = state.workers[0].name.clone();
-        assert_eq!(
-            futures[0].result(),
-            Some(Err(JobError::Panicked { job: "panics(\"boom\")".into(), worker, message: "boom".into() }))
-        );
+        assert_eq!(futures[0].result(), Some(Err(JobError::Panicked { job: "panics(\"boom\")".into(), worker, message: "boom".into() })));
         // The worker is gone. The two calls it had been sent may have begun (their
         // reports could be unread): they fail, naming it, and are not sent again.
         assert_eq!((sent.len(), spawned, terminated), (0, 0, 1));

@@ -21,20 +21,20 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::thread::Thread;
 
-use crate::executors::job::{Call, IntoJob, JobControl, JobError, JobFuture, PoolKind, WorkItem, catch_panic, new_job};
-use crate::observe::log;
-use crate::platform;
-use crate::observe::record::{self, JobRecord, Worker};
-use crate::runtime::scope::{self, Stop};
-use crate::runtime::sync::SpinLock;
+use crate::executors::combinators::MapResults;
 use crate::executors::error::{ExecutorError, check_max_workers};
 use crate::executors::executor::Executor;
-use crate::executors::combinators::MapResults;
+use crate::executors::job::{Call, IntoJob, JobControl, JobError, JobFuture, PoolKind, WorkItem, catch_panic, new_job};
+use crate::observe::log;
+use crate::observe::record::{self, JobRecord, Worker};
+use crate::platform;
+use crate::runtime::scope::{self, Stop};
+use crate::runtime::sync::SpinLock;
 use serde::de::DeserializeOwned;
 
 /// Why a thread pool whose initializer failed is broken (Python's wording).
@@ -82,7 +82,11 @@ impl Builder {
     /// before any job. If it fails (an `Err` or a panic), the pool is broken, as in
     /// Python: queued jobs fail and later submits are refused, both as
     /// `BrokenThreadPool`. `label` names it in those errors: `init_db("x")`.
-    pub fn initializer(mut self, label: impl Into<String>, init: impl Fn() -> Result<(), String> + Send + Sync + std::panic::RefUnwindSafe + 'static) -> Self {
+    pub fn initializer(
+        mut self,
+        label: impl Into<String>,
+        init: impl Fn() -> Result<(), String> + Send + Sync + std::panic::RefUnwindSafe + 'static,
+    ) -> Self {
         self.initializer = Some((label.into(), Arc::new(init)));
         self
     }
@@ -90,9 +94,8 @@ impl Builder {
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = check_max_workers(self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4)))?;
         let threads = platform::threads().map_err(ExecutorError::ThreadsUnavailable)?;
-        let prefix = self.thread_name_prefix.unwrap_or_else(|| {
-            format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed))
-        });
+        let prefix =
+            self.thread_name_prefix.unwrap_or_else(|| format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed)));
         let pool = Arc::new(Pool {
             name: Arc::from(prefix),
             max_workers,
@@ -200,9 +203,7 @@ impl PoolState {
     /// An idle worker if there is one, else a new worker if the pool may grow.
     fn wake_for_queue(&mut self, max_workers: usize) -> Wake {
         if let Some(status) = self.workers.iter_mut().find(|s| matches!(s, Status::Idle(_))) {
-            let Status::Idle(thread) = std::mem::replace(status, Status::Waking) else {
-                unreachable!()
-            };
+            let Status::Idle(thread) = std::mem::replace(status, Status::Waking) else { unreachable!() };
             return Wake::Unpark(thread);
         }
         if self.alive() < max_workers {

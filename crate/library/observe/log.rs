@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::platform;
 use crate::observe::record::Worker;
+use crate::platform;
 use crate::runtime::scope::{self, RunId};
 use crate::runtime::sync::SpinLock;
 
@@ -182,12 +182,7 @@ mod tests {
             run: 0,
         };
         assert_eq!(line.format(), "MainThread run_blocking_tasks: starting");
-        let worker = LogLine {
-            thread: Arc::from("Thread-1"),
-            logger: "blocks(0)".into(),
-            message: "running".into(),
-            ..line
-        };
+        let worker = LogLine { thread: Arc::from("Thread-1"), logger: "blocks(0)".into(), message: "running".into(), ..line };
         assert_eq!(worker.format(), "  Thread-1          blocks(0): running");
         assert_eq!(worker.format_process(), "PID 10042          blocks(0): running");
     }

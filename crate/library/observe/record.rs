@@ -334,12 +334,10 @@ mod tests {
         let late = fake(3, mine);
         enter(mine, late.clone());
         assert!(reader.read(&mut records));
-        assert_eq!(records.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(), [
-            (0, JobState::Pending),
-            (1, JobState::Running),
-            (2, JobState::Pending),
-            (3, JobState::Pending)
-        ]);
+        assert_eq!(
+            records.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(),
+            [(0, JobState::Pending), (1, JobState::Running), (2, JobState::Pending), (3, JobState::Pending)]
+        );
 
         forget_run(mine);
         assert!(records_of_run(mine).is_empty());

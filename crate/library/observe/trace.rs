@@ -65,9 +65,16 @@ impl<'a> Event<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Args<'a> {
-    Name { name: String },
-    SortIndex { sort_index: usize },
-    Queued { executor: &'a str, outcome: Progress },
+    Name {
+        name: String,
+    },
+    SortIndex {
+        sort_index: usize,
+    },
+    Queued {
+        executor: &'a str,
+        outcome: Progress,
+    },
     Job {
         id: u64,
         executor: &'a str,
@@ -83,7 +90,10 @@ enum Args<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         note: Option<&'a str>,
     },
-    Log { logger: &'a str, line: String },
+    Log {
+        logger: &'a str,
+        line: String,
+    },
 }
 
 /// The trace of a run: `{"traceEvents": [...], "displayTimeUnit": "ms"}`, with times in
@@ -117,8 +127,7 @@ pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace
     let lanes: Vec<&Worker> = iter::once(&Worker::Main).chain(workers).collect();
     let tid = |worker: &Worker| lanes.iter().position(|&lane| lane == worker).expect("every worker has a lane");
 
-    let mut metadata =
-        vec![Event { args: Some(Args::Name { name: "web-executors".into() }), ..Event::new("M", "process_name", 0) }];
+    let mut metadata = vec![Event { args: Some(Args::Name { name: "web-executors".into() }), ..Event::new("M", "process_name", 0) }];
     for (tid, &worker) in lanes.iter().enumerate() {
         metadata.push(Event { args: Some(Args::Name { name: worker.title() }), ..Event::new("M", "thread_name", tid) });
         // Viewers otherwise order lanes as they like (Perfetto: by name).

@@ -2,17 +2,16 @@
 
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Wake};
-use std::thread::Thread;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake};
+use std::thread::Thread;
 
 use crate::executors::job::ByName;
 use crate::executors::process_pool::{ProcessHandle, WorkerReport};
 use crate::process::protocol::{Event, Sent};
 use crate::process::worker::{self, Emit};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 
 /// Waits for a contended lock word to change from `value`: spins briefly, then lets
 /// the holder run (it may have been preempted).
@@ -48,11 +47,7 @@ pub fn console_note(_message: &str) {}
 
 /// Starts a worker running `body`; `on_exit` hears of its end (`Some(reason)` if it
 /// died, which an unwinding host never sees: panics are caught per job).
-pub fn spawn_worker(
-    name: &str,
-    body: Box<dyn FnOnce() + Send>,
-    on_exit: Box<dyn FnOnce(Option<String>) + Send>,
-) -> Result<(), String> {
+pub fn spawn_worker(name: &str, body: Box<dyn FnOnce() + Send>, on_exit: Box<dyn FnOnce(Option<String>) + Send>) -> Result<(), String> {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {

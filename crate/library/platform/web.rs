@@ -1,10 +1,10 @@
 //! The browser: workers are Web Workers that share the page's wasm memory (threaded
 //! build), the clock is `performance`, timers are `setTimeout`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::cell::RefCell;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,11 +106,7 @@ pub fn threads() -> Result<Threads, String> {
 /// Starts a Web Worker that instantiates the shared module and runs `body`. `on_exit`
 /// is called on this thread when it ends: `None` after `body` returned, `Some(reason)`
 /// if it died (a trap, a failed start).
-pub fn spawn_worker(
-    name: &str,
-    body: Box<dyn FnOnce() + Send>,
-    on_exit: Box<dyn FnOnce(Option<String>) + Send>,
-) -> Result<(), String> {
+pub fn spawn_worker(name: &str, body: Box<dyn FnOnce() + Send>, on_exit: Box<dyn FnOnce(Option<String>) + Send>) -> Result<(), String> {
     // The page's URL, for the jobs of this thread (a page whose module did not start
     // through `start`, such as a test runner's, has not recorded it yet).
     if BASE_URL.lock().is_none() {
@@ -122,15 +118,13 @@ pub fn spawn_worker(
         let on_exit = on_exit; // the whole wrapper, not just its field
         (on_exit.0)(reason.as_string())
     });
-    GLUE_URL
-        .with(|url| {
-            spawn_thread_js(url, &wasm_bindgen::module(), &wasm_bindgen::memory(), name, entry as u32, &on_exit)
-        })
-        .map_err(|error| {
+    GLUE_URL.with(|url| spawn_thread_js(url, &wasm_bindgen::module(), &wasm_bindgen::memory(), name, entry as u32, &on_exit)).map_err(
+        |error| {
             // SAFETY: the worker was not created, so `entry` was never handed over.
             drop(unsafe { Box::from_raw(entry) });
             describe(&error)
-        })
+        },
+    )
 }
 
 /// A thread's entry point, called by www/workers.js with what `spawn_worker` made.
@@ -144,9 +138,9 @@ pub fn worker_main(entry: u32) {
 }
 
 fn describe(error: &JsValue) -> String {
-    error.as_string().unwrap_or_else(|| {
-        Reflect::get(error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| kind_of(error))
-    })
+    error
+        .as_string()
+        .unwrap_or_else(|| Reflect::get(error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| kind_of(error)))
 }
 
 /// What was thrown, as `TypeError: message`.
@@ -220,11 +214,7 @@ pub fn block_for(duration: Duration) -> &'static str {
         while now_ms() < end {
             std::hint::spin_loop();
         }
-        if cfg!(target_feature = "atomics") {
-            "spinning (the main thread may not wait)"
-        } else {
-            "spinning (no shared memory to sleep on)"
-        }
+        if cfg!(target_feature = "atomics") { "spinning (the main thread may not wait)" } else { "spinning (no shared memory to sleep on)" }
     }
 }
 
@@ -249,7 +239,8 @@ pub fn blocking_get(url: &str) -> Result<super::Fetched, String> {
     let location = || Reflect::get(&Reflect::get(&js_sys::global(), &"location".into()).ok()?, &"href".into()).ok()?.as_string();
     let base = BASE_URL.lock().clone().or_else(location);
     let base = base.ok_or("GET: this worker does not know the page's URL")?;
-    let (page, target) = (web_sys::Url::new(&base).map_err(|e| describe(&e))?, web_sys::Url::new_with_base(url, &base).map_err(|e| describe(&e))?);
+    let (page, target) =
+        (web_sys::Url::new(&base).map_err(|e| describe(&e))?, web_sys::Url::new_with_base(url, &base).map_err(|e| describe(&e))?);
     let absolute = target.href();
     // A link can name any URL: a visitor's browser fetches from the page's origin only.
     if target.origin() != page.origin() {
@@ -306,23 +297,21 @@ pub(crate) fn spawn_process(
     report: Box<dyn Fn(WorkerReport) + Send + Sync>,
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let report = AssertUnwindSafe(report);
-    let on_report = OnReport::new(
-        move |event: Option<String>, death: Option<String>, result: Option<f64>| {
-            let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
-            match (event, death) {
-                (Some(json), _) => match serde_json::from_str(&json) {
-                    Ok(mut event) => {
-                        if let (Event::Done(Report { outcome: Outcome::Ok(value), .. }), Some(exact)) = (&mut event, result) {
-                            *value = Value::from(exact);
-                        }
-                        report(Ok(event))
+    let on_report = OnReport::new(move |event: Option<String>, death: Option<String>, result: Option<f64>| {
+        let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
+        match (event, death) {
+            (Some(json), _) => match serde_json::from_str(&json) {
+                Ok(mut event) => {
+                    if let (Event::Done(Report { outcome: Outcome::Ok(value), .. }), Some(exact)) = (&mut event, result) {
+                        *value = Value::from(exact);
                     }
-                    Err(e) => report(Err(format!("sent a message that is not an event: {e}"))),
-                },
-                (None, reason) => report(Err(reason.unwrap_or_else(|| "exited".into()))),
-            }
-        },
-    );
+                    report(Ok(event))
+                }
+                Err(e) => report(Err(format!("sent a message that is not an event: {e}"))),
+            },
+            (None, reason) => report(Err(reason.unwrap_or_else(|| "exited".into()))),
+        }
+    });
     let initializer = initializer.map(|i| serde_json::to_string(&i).expect("calls serialise"));
     let image = PROCESS_IMAGE.lock().clone();
     let worker = match image {
@@ -381,13 +370,17 @@ impl ModuleJobs {
         let url = &self.url;
         let exports = self.exports.as_ref().map_err(|why| format!("the module {url} could not be imported: {why}"))?;
         let function: Function = Reflect::get(exports, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| {
-            let names: Vec<String> = js_sys::Object::keys::<JsValue>(exports.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect();
+            let names: Vec<String> =
+                js_sys::Object::keys::<JsValue>(exports.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect();
             format!("the module {url} exports no function {name:?}; it exports: {}", names.join(", "))
         })?;
         let args = js_sys::JSON::parse(&serde_json::to_string(args).expect("JSON values serialise")).map_err(|e| describe(&e))?;
         let result = function.apply(&JsValue::UNDEFINED, args.unchecked_ref()).map_err(|e| format!("it threw {}", thrown(&e)))?;
         if Reflect::get(&result, &"then".into()).is_ok_and(|then| then.is_function()) {
-            return Err("it returned a Promise: a process worker runs one job to its end before the next, so export a plain (not async) function".into());
+            return Err(
+                "it returned a Promise: a process worker runs one job to its end before the next, so export a plain (not async) function"
+                    .into(),
+            );
         }
         let clone: Function = Reflect::get(&js_sys::global(), &"structuredClone".into()).map_err(|e| describe(&e))?.unchecked_into();
         clone.call1(&JsValue::UNDEFINED, &result).map_err(|e| format!("its result cannot be cloned to the page ({})", thrown(&e)))?;
@@ -403,7 +396,14 @@ impl ModuleJobs {
 /// `jobs_module` the JavaScript module its pool runs jobs from, imported by the
 /// worker (`exports`, or why not in `failed`).
 #[wasm_bindgen(js_name = wxProcessStart)]
-pub fn process_start(pid: u32, initializer: Option<String>, base: Option<String>, jobs_module: Option<String>, exports: JsValue, failed: Option<String>) {
+pub fn process_start(
+    pid: u32,
+    initializer: Option<String>,
+    base: Option<String>,
+    jobs_module: Option<String>,
+    exports: JsValue,
+    failed: Option<String>,
+) {
     if base.is_some() {
         *BASE_URL.lock() = base;
     }

@@ -47,8 +47,7 @@ impl Registry {
         f: impl Fn(A) -> Result<R, String> + Send + Sync + 'static,
     ) -> &mut Registry {
         let entry: Entry = Box::new(move |args: Value| {
-            let parsed: A = serde_json::from_value(args.clone())
-                .map_err(|e| format!("{name} takes ({params}), got {args}: {e}"))?;
+            let parsed: A = serde_json::from_value(args.clone()).map_err(|e| format!("{name} takes ({params}), got {args}: {e}"))?;
             serde_json::to_value(f(parsed)?).map_err(|e| format!("{name} gave a result JSON cannot hold: {e}"))
         });
         self.jobs.push((name, params, entry));

@@ -3,8 +3,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::runtime::oneshot;
 use crate::platform;
+use crate::runtime::oneshot;
 use crate::runtime::scope;
 
 /// Resolves after `duration`, without blocking the thread (`asyncio.sleep`).

@@ -2,13 +2,12 @@
 //! canvas's 2D calls, and the pointer and keyboard input turned into model calls. The
 //! component in www/executor-timeline.js owns the element and the events.
 
-
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use web_executors::observe::record::{JobRecord, RunReader};
 use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, View};
 use web_executors::observe::log;
+use web_executors::observe::record::{JobRecord, RunReader};
 use web_executors::platform;
 
 /// A live timeline of one run.
@@ -52,7 +51,8 @@ impl Timeline {
             .flatten()
             .ok_or_else(|| JsError::new("Timeline: this canvas has no 2D context"))?
             .unchecked_into();
-        let colour = |key: &str| js_sys::Reflect::get(&palette, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "gray".into());
+        let colour =
+            |key: &str| js_sys::Reflect::get(&palette, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "gray".into());
         let colours = [
             (Paint::LaneStripe, "stripe"),
             (Paint::Grid, "grid"),
@@ -159,7 +159,11 @@ impl Timeline {
                     c.stroke_rect(x + 0.75, y + 0.75, (w - 1.5).max(0.5), h - 1.5);
                 }
                 Shape::Text { x, y, text, .. } => {
-                    let wanted = if paint == Paint::BarText { "11px ui-monospace, Menlo, Consolas, monospace" } else { "12px system-ui, sans-serif" };
+                    let wanted = if paint == Paint::BarText {
+                        "11px ui-monospace, Menlo, Consolas, monospace"
+                    } else {
+                        "12px system-ui, sans-serif"
+                    };
                     if font != Some(wanted) {
                         c.set_font(wanted);
                         font = Some(wanted);

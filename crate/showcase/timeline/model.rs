@@ -3,7 +3,6 @@
 //! Plain data and arithmetic, tested on the host; the browser only replays the shapes
 //! on a canvas (`timeline_canvas`).
 
-
 use web_executors::observe::log::LogLine;
 use web_executors::observe::record::{JobRecord, JobState, Outcome, Progress, Worker};
 
@@ -281,11 +280,28 @@ pub enum Paint {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
-    Rect { x: f64, y: f64, w: f64, h: f64, paint: Paint },
+    Rect {
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        paint: Paint,
+    },
     /// An outline (1.5 px) of the rectangle.
-    Frame { x: f64, y: f64, w: f64, h: f64, paint: Paint },
+    Frame {
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        paint: Paint,
+    },
     /// Text with its left end at `x` and its middle at `y`.
-    Text { x: f64, y: f64, text: String, paint: Paint },
+    Text {
+        x: f64,
+        y: f64,
+        text: String,
+        paint: Paint,
+    },
 }
 
 /// Where a bar is on screen: its run part, or its queue part for a job never run.
@@ -429,7 +445,13 @@ pub fn hit(layout: &Layout, view: &View, plot: &Plot, x: f64, y: f64) -> Option<
         .filter(|b| b.lane == lane && (b.started.is_some() || b.progress == Progress::Ended(Outcome::Cancelled)))
         .filter_map(|b| {
             let (x0, x1) = bar_span(b, view, plot);
-            let distance = if x < x0 { x0 - x } else if x > x1 { x - x1 } else { 0.0 };
+            let distance = if x < x0 {
+                x0 - x
+            } else if x > x1 {
+                x - x1
+            } else {
+                0.0
+            };
             (distance <= 3.0).then_some((distance, b.id))
         })
         .min_by(|a, b| a.0.partial_cmp(&b.0).expect("finite"))
@@ -450,7 +472,8 @@ pub enum Step {
 /// The bar the keyboard moves to from `from` (the first bar if none is selected).
 pub fn step(layout: &Layout, from: Option<u64>, step: Step) -> Option<u64> {
     let start = |b: &Bar| b.started.unwrap_or(b.submitted);
-    let drawn: Vec<&Bar> = layout.bars.iter().filter(|b| b.started.is_some() || b.progress == Progress::Ended(Outcome::Cancelled)).collect();
+    let drawn: Vec<&Bar> =
+        layout.bars.iter().filter(|b| b.started.is_some() || b.progress == Progress::Ended(Outcome::Cancelled)).collect();
     let Some(current) = from.and_then(|id| drawn.iter().find(|b| b.id == id)) else {
         return drawn.iter().min_by(|a, b| start(a).partial_cmp(&start(b)).expect("finite")).map(|b| b.id);
     };
@@ -459,7 +482,8 @@ pub fn step(layout: &Layout, from: Option<u64>, step: Step) -> Option<u64> {
         Step::Left => drawn.iter().filter(|b| b.lane == current.lane && start(b) < start(current)).max_by(by_time),
         Step::Right => drawn.iter().filter(|b| b.lane == current.lane && start(b) > start(current)).min_by(by_time),
         Step::Up | Step::Down => {
-            let lanes: Vec<usize> = if step == Step::Up { (0..current.lane).rev().collect() } else { (current.lane + 1..layout.lanes.len()).collect() };
+            let lanes: Vec<usize> =
+                if step == Step::Up { (0..current.lane).rev().collect() } else { (current.lane + 1..layout.lanes.len()).collect() };
             let nearest = |lane: usize| {
                 drawn
                     .iter()
@@ -581,7 +605,10 @@ mod tests {
         let layout = Layout::new(&[failed, timed_out, cancelled, open, waiting], &[], 10.0);
         let progress: Vec<Progress> = layout.bars.iter().map(|b| b.progress).collect();
         let ended = Progress::Ended;
-        assert_eq!(progress, [ended(Outcome::Failed), ended(Outcome::TimedOut), ended(Outcome::Cancelled), Progress::Running, Progress::Pending]);
+        assert_eq!(
+            progress,
+            [ended(Outcome::Failed), ended(Outcome::TimedOut), ended(Outcome::Cancelled), Progress::Running, Progress::Pending]
+        );
         assert_eq!(layout.bars[3].end, 10.0, "an open bar reaches now");
         assert_eq!(layout.bars[2].lane, 0, "a job no worker took sits on the main thread's lane");
     }
@@ -687,7 +714,13 @@ mod tests {
         let shapes = scene(&layout, &View::fit(&layout), &plot, Some(4));
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(0), .. })).count();
         assert_eq!(bars, 6);
-        let texts: Vec<&str> = shapes.iter().filter_map(|s| match s { Shape::Text { text, paint: Paint::BarText, .. } => Some(text.as_str()), _ => None }).collect();
+        let texts: Vec<&str> = shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text { text, paint: Paint::BarText, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(texts, ["blocks(0)", "blocks(1)", "blocks(2)", "blocks(3)", "blocks(4)", "blocks(5)"]);
         // Jobs 3-5 waited ~100 ms; 0-2 ~1 ms: a strip in each worker lane.
         let strips = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Queue, .. })).count();
@@ -709,7 +742,13 @@ mod tests {
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(_), .. })).count();
         // Back to back at 0.2 px a job, each lane is one busy stretch.
         assert_eq!(bars, 2);
-        let widths: Vec<f64> = shapes.iter().filter_map(|s| match s { Shape::Rect { w, paint: Paint::Kind(_), .. } => Some(*w), _ => None }).collect();
+        let widths: Vec<f64> = shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Rect { w, paint: Paint::Kind(_), .. } => Some(*w),
+                _ => None,
+            })
+            .collect();
         assert!(widths.iter().all(|w| *w > 900.0), "{widths:?}");
         // Zoomed to 20 ms, every bar in it is its own shape again.
         let zoomed = View { from: 1000.0, to: 1020.0 };
@@ -782,7 +821,10 @@ mod tests {
         r.result = Some("9".into());
         assert_eq!(details(&r), ["blocks(3)", "ProcessPoolExecutor-1 on PID 10002", "queued 0.5 ms · ran 100.0 ms", "result 9"]);
         let waiting = record(4, "blocks(4)", None, (100.0, None, None));
-        assert_eq!(details(&waiting)[1..], ["ThreadPoolExecutor-0 (no worker took it)".to_owned(), "queued … · ran …".into(), "pending".into()]);
+        assert_eq!(
+            details(&waiting)[1..],
+            ["ThreadPoolExecutor-0 (no worker took it)".to_owned(), "queued … · ran …".into(), "pending".into()]
+        );
     }
 
     #[test]
@@ -791,7 +833,13 @@ mod tests {
         let layout = Layout::new(&records, &[], 3.0);
         let narrow = Plot::new(375.0, 120.0, 2);
         let shapes = scene(&layout, &View::fit(&layout), &narrow, None);
-        let titles: Vec<&str> = shapes.iter().filter_map(|s| match s { Shape::Text { text, paint: Paint::LaneTitle, .. } => Some(text.as_str()), _ => None }).collect();
+        let titles: Vec<&str> = shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text { text, paint: Paint::LaneTitle, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(titles, ["MainThread", "…cutor-12_3"]);
     }
 }
