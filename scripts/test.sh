@@ -51,8 +51,9 @@ if wants webkit; then
   [ -n "$xvfb" ] || { echo "test: could not start Xvfb" >&2; exit 1; }
 fi
 
-step "host: cargo test"
-timed host cargo test
+step "host: cargo fmt and clippy (host, threads, plain), then cargo test"
+timed host bash scripts/lint.sh
+timed host cargo test --workspace
 
 # wasm-bindgen's test runner drives the first browser whose driver the environment
 # names: each step names only its own.

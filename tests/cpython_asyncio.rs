@@ -205,7 +205,7 @@ fn as_completed_gives_the_early_job_then_times_out<P: Pool>() {
     let mut completed = as_completed(&futures, Some(Duration::from_millis(500)));
     let first = block_on(completed.next()).expect("an item").expect("the early job");
     assert_eq!(first.result(), Some(Ok(1)));
-    let error = block_on(completed.next()).expect("an item").err().expect("the late job times out");
+    let error = block_on(completed.next()).expect("an item").expect_err("the late job times out");
     assert_eq!(error.python_name(), "TimeoutError");
     assert_eq!(error.to_string(), "1 (of 2) futures unfinished");
     assert!(block_on(completed.next()).is_none());

@@ -153,13 +153,10 @@ fn wait_with_a_timeout_returns_the_unfinished_without_cancelling_them() {
     assert_eq!(waited.done.len(), 1);
     assert_eq!(waited.not_done.len(), 1);
     assert!(!waited.not_done[0].cancelled());
-    assert_eq!(
-        block_on(async {
-            (&futures[1]).started().await;
-            futures[1].running()
-        }),
-        true
-    );
+    assert!(block_on(async {
+        futures[1].started().await;
+        futures[1].running()
+    }));
     drop(waited);
     let [_, slow] = <[_; 2]>::try_from(futures).unwrap();
     assert_eq!(block_on(slow), Ok(4), "the job kept running after the timeout");

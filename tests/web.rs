@@ -96,7 +96,7 @@ async fn a_panicking_job_fails_alone_and_later_jobs_run() {
     match &error {
         JobError::Panicked { job, worker, message } => {
             assert_eq!(job, "panics(\"boom\")");
-            assert!(worker.starts_with("panic_"), "{worker}");
+            assert!(worker.to_string().starts_with("panic_"), "{worker}");
             assert_eq!(message, "boom");
         }
         other => panic!("expected a panic error, got {other:?}"),
@@ -177,7 +177,7 @@ async fn a_worker_that_traps_fails_its_job_and_is_replaced() {
     match trapped.await {
         Err(JobError::WorkerDied { job, worker, reason, .. }) => {
             assert_eq!(job, "<closure>()");
-            assert!(worker.starts_with("trap_"), "{worker}");
+            assert!(worker.to_string().starts_with("trap_"), "{worker}");
             assert!(reason.starts_with("trapped ("), "a trap, in any engine's words: {reason}");
         }
         other => panic!("expected the worker's death, got {other:?}"),

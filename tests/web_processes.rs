@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use wasm_bindgen_test::*;
 use web_executors::observe::log;
+use web_executors::observe::record::Worker;
 use web_executors::process::registry;
 use web_executors::runtime::time::sleep;
 use web_executors::{JobError, JobState, ProcessPoolExecutor, gather, job};
@@ -30,7 +31,7 @@ async fn scenario_2_three_processes_two_waves() {
     let records = executor.records();
     let pids: BTreeSet<_> = records.iter().map(|r| r.worker.clone().unwrap()).collect();
     assert_eq!(pids.len(), 3, "{pids:?}");
-    assert!(!pids.contains(log::MAIN_PID.to_string().as_str()));
+    assert!(!pids.contains(&Worker::Process(log::MAIN_PID)));
     let first_finish = records[..3].iter().map(|r| r.finished.unwrap()).fold(f64::INFINITY, f64::min);
     assert!(records[3..].iter().all(|r| r.started.unwrap() >= first_finish), "jobs 3-5 wait for a free worker");
     let start = records.iter().map(|r| r.started.unwrap()).fold(f64::INFINITY, f64::min);
@@ -60,7 +61,7 @@ async fn a_worker_that_traps_fails_its_job_and_is_replaced() {
     match trapped.await {
         Err(JobError::WorkerDied { job, worker, reason, .. }) => {
             assert_eq!(job, "traps()");
-            assert!(worker.parse::<u32>().is_ok(), "{worker}");
+            assert!(matches!(worker, Worker::Process(_)), "{worker}");
             assert!(reason.starts_with("trapped ("), "a trap, in any engine's words: {reason}");
         }
         other => panic!("expected the worker's death, got {other:?}"),
@@ -77,7 +78,7 @@ async fn a_worker_killed_mid_job_fails_that_job_only() {
     let victim = executor.submit(job!(blocks_for(3, 3_000))).unwrap();
     victim.started().await;
     sleep(Duration::from_millis(100)).await; // its own report of the start
-    let pid: u32 = victim.worker().unwrap().parse().unwrap();
+    let Some(Worker::Process(pid)) = victim.worker() else { panic!("a process worker took it") };
     assert!(executor.kill_worker(pid));
     assert!(matches!(victim.await, Err(JobError::WorkerDied { reason, .. }) if reason == "terminated by kill_worker"));
     let next: Vec<_> = (0..5u64).map(|i| executor.submit(job!(blocks_for(i, 20))).unwrap()).collect();

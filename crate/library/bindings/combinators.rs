@@ -92,6 +92,9 @@ impl MapJobs {
     /// Resolves to `{ value }` for the next result in input order, or to `undefined`
     /// after the last; rejects with the job's error, or `TimeoutError` when map's
     /// timeout passes first (the jobs after it are then cancelled).
+    // Held across the await on purpose: a second `next` before the first resolves finds
+    // it borrowed and is refused (the iterator never asks twice at once).
+    #[allow(clippy::await_holding_refcell_ref)]
     pub fn next(&self) -> Promise {
         let results = self.0.0.clone();
         promise(async move {

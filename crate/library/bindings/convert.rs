@@ -117,7 +117,7 @@ impl<'a> Options<'a> {
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= EXACT => Ok(Some(n as u64)),
+            Some(n) if n.fract() == 0.0 && (1.0..=EXACT).contains(&n) => Ok(Some(n as u64)),
             Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}: {rule} (got {key}: {n})", self.owner))),
             _ => Err(type_error(format!("{}: {key} must be a whole number greater than 0 (got {})", self.owner, Self::shown(&value)))),
         }

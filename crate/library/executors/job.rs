@@ -510,10 +510,13 @@ fn outcome_of<T>(result: &Result<T, JobError>) -> Outcome {
     }
 }
 
+/// Runs a job on the worker given, calling the closure given just before it settles.
+type RunOn = Box<dyn FnOnce(&Worker, &dyn Fn()) + Send>;
+
 /// Work for a queue: the job, and the closure that runs it on a worker.
 pub(crate) struct WorkItem {
     pub(crate) job: Arc<dyn JobControl>,
-    run: Box<dyn FnOnce(&Worker, &dyn Fn()) + Send>,
+    run: RunOn,
 }
 
 impl WorkItem {

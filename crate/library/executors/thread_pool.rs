@@ -93,6 +93,7 @@ impl Builder {
 
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = check_max_workers(self.max_workers.unwrap_or_else(|| 32.min(platform::cpu_count() + 4)))?;
+        #[allow(clippy::let_unit_value, reason = "the browser's threads are a value (their shared memory); the host's are not")]
         let threads = platform::threads().map_err(ExecutorError::ThreadsUnavailable)?;
         let prefix =
             self.thread_name_prefix.unwrap_or_else(|| format!("ThreadPoolExecutor-{}", EXECUTOR_COUNT.fetch_add(1, Ordering::Relaxed)));
