@@ -75,8 +75,9 @@ if wants webkit; then
     wasm-pack test --headless --safari --safaridriver "$webkitdriver" -- --test web --test web_processes
 fi
 
-step "the served page: build"
+step "the served page: build (the showcase, and the example crate of jobs of its own)"
 timed build bash scripts/build.sh
+timed build bash examples/own-jobs/build.sh
 for engine in chromium firefox webkit; do
   wants "$engine" || continue
   step "the served page end to end in $engine, isolated and not"

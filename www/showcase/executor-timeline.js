@@ -2,7 +2,7 @@
 // which worker ran each job, its log and a main-thread heartbeat. One module, one tag;
 // it loads the wasm, workers and styles relative to itself. The demo page uses it with
 // its controls, docs pages as a widget (`compact`). The drawing model is Rust
-// (crate/timeline.rs); this file is the element, its events and the page-wide budget.
+// (crate/showcase/timeline/model.rs); this file is the element, its events and the page-wide budget.
 import { load } from './showcase.js';
 
 const STYLES = new URL('./executor-timeline.css', import.meta.url).href;
@@ -38,7 +38,7 @@ const KIND_COLOURS = 8;
 /** The log panel shows a run's last so many lines. */
 const LOG_LINES = 200;
 
-// One budget of workers for every widget on the page (see crate/budget.rs).
+// One budget of workers for every widget on the page (see crate/showcase/budget.rs).
 let shared;
 async function page() {
   shared ??= load().then((wx) => ({ wx, budget: new wx.WorkerBudget(navigator.hardwareConcurrency || 2), waiters: new Map() }));

@@ -145,7 +145,7 @@ pub struct Call<T> {
 }
 
 /// A call of a registered job: its name and JSON arguments. It crosses to a process
-/// worker as `[name, args]` (see `process_worker`'s messages).
+/// worker as `[name, args]` (see `process::protocol`).
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 #[serde(from = "(String, Vec<Value>)")]
 pub struct ByName {

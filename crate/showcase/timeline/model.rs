@@ -1,7 +1,7 @@
 //! The timeline's drawing model: lanes and bars laid out from job records, the visible
 //! time window (zoom and pan), what to draw for it, and which bar is under the pointer.
 //! Plain data and arithmetic, tested on the host; the browser only replays the shapes
-//! on a canvas (`timeline_canvas`).
+//! on a canvas (`canvas`).
 
 use web_executors::observe::log::LogLine;
 use web_executors::observe::record::{JobRecord, JobState, Outcome, Progress, Worker};
