@@ -31,12 +31,13 @@ pub mod bindings;
 #[global_allocator]
 static ALLOCATOR: runtime::heap::Counted = runtime::heap::Counted;
 
+pub use executors::any::AnyExecutor;
 pub use executors::combinators::{
     AsCompleted, MapResults, ReturnWhen, WaitError, Waited, as_completed, gather, gather_return_exceptions, wait,
 };
 pub use executors::default_executor::{run_in_executor, to_thread};
 pub use executors::error::ExecutorError;
-pub use executors::executor::{AnyExecutor, Executor};
+pub use executors::executor::Executor;
 pub use executors::job::{Call, IntoJob, JobError, JobFuture, PythonException, run_here};
 pub use executors::process_pool::{ProcessBuilder, ProcessPoolExecutor};
 pub use executors::thread_pool::{Builder, ThreadPoolExecutor};

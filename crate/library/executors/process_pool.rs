@@ -44,7 +44,7 @@ use crate::executors::job::{ByName, Call, JobError, JobFuture, MAX_TEXT, PoolKin
 use crate::observe::log;
 use crate::observe::record::{self, JobRecord, Worker};
 use crate::platform;
-use crate::process::protocol::{Event, Outcome, Report, Sent};
+use crate::process::protocol::{Event, Outcome, ProcessHandle, Report, Sent, WorkerReport};
 use crate::runtime::scope::{self, Stop};
 use crate::runtime::sync::SpinLock;
 
@@ -61,15 +61,6 @@ static NEXT_CHUNK: AtomicU64 = AtomicU64::new(0);
 const MAX_BATCH: usize = 64;
 /// A batch of fast calls holds about this much work.
 const BATCH_MS: f64 = 4.0;
-
-/// The platform's handle on one process worker.
-pub(crate) trait ProcessHandle: Send + Sync {
-    fn send(&self, batch: Vec<Sent>);
-    fn terminate(&self);
-}
-
-/// What a process worker reports to its pool: an event, or its death and why.
-pub(crate) type WorkerReport = Result<Event, String>;
 
 /// Configures a [`ProcessPoolExecutor`], like the Python constructor's arguments.
 #[derive(Clone, Debug, Default)]

@@ -8,8 +8,7 @@ use std::task::{Context, Poll, Wake};
 use std::thread::Thread;
 
 use crate::executors::job::ByName;
-use crate::executors::process_pool::{ProcessHandle, WorkerReport};
-use crate::process::protocol::{Event, Sent};
+use crate::process::protocol::{Event, ProcessHandle, Sent, WorkerReport};
 use crate::process::worker::{self, Emit};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

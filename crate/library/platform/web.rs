@@ -13,8 +13,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::executors::job::ByName;
-use crate::executors::process_pool::{ProcessHandle, WorkerReport};
-use crate::process::protocol::{self, Event, Outcome, Report, Sent};
+use crate::process::protocol::{self, Event, Outcome, ProcessHandle, Report, Sent, WorkerReport};
 use crate::process::worker::{self, Emit};
 use crate::runtime::sync::SpinLock;
 

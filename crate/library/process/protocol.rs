@@ -6,6 +6,15 @@ use serde_json::Value;
 use crate::observe::log::LogLine;
 use crate::runtime::scope::RunId;
 
+/// The platform's handle on one process worker.
+pub(crate) trait ProcessHandle: Send + Sync {
+    fn send(&self, batch: Vec<Sent>);
+    fn terminate(&self);
+}
+
+/// What a process worker reports to its pool: an event, or its death and why.
+pub(crate) type WorkerReport = Result<Event, String>;
+
 // The messages between a pool and its workers are JSON. Both ends are this crate, so
 // structs cross as arrays of their fields, in order: smaller messages, and far less
 // code (in the wasm every process worker loads) than reading objects by field name.
