@@ -1,4 +1,4 @@
-// Types of www/web-executors.js: Python's executor API with camelCase names.
+// Types of www/library/web-executors.js: Python's executor API with camelCase names.
 
 /** Seconds, as Python's `timeout`; `null` or absent for no limit. */
 export type Seconds = number | null;
@@ -26,8 +26,11 @@ export interface JobRecord {
   run: number;
   label: string;
   executor: string;
+  /** A thread's name, a process worker's pid, or `MainThread`. */
   worker: string | null;
   state: JobState;
+  /** How it ended, once it has: decided when it settled. */
+  outcome: 'ok' | 'failed' | 'panicked' | 'timedOut' | 'cancelled' | 'workerDied' | null;
   submitted: number;
   started: number | null;
   finished: number | null;
@@ -104,6 +107,8 @@ export interface ProcessPoolOptions {
   initargs?: unknown[];
   /** Seconds a job may run before its worker is terminated. */
   jobTimeout?: Seconds;
+  /** The URL of a JavaScript module whose exported (synchronous) functions are the jobs. */
+  module?: string | URL;
 }
 
 export interface ThreadPoolExecutor extends Executor {}
@@ -136,5 +141,11 @@ export interface WebExecutors {
   heapInUse(): number;
 }
 
-export function load(options?: { workers?: number; threads?: boolean }): Promise<WebExecutors>;
+/** The URLs of a program's two wasm-bindgen builds: threaded, and plain. */
+export interface Builds {
+  threads: string | URL;
+  plain: string | URL;
+}
+
+export function load(options: { builds: Builds; workers?: number; threads?: boolean }): Promise<WebExecutors>;
 export function whyNoThreads(): string | null;
