@@ -16,6 +16,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// Sizes the default executor's pool, which starts on its first job.
 async fn start() {
+    // A test binary runs no `#[wasm_bindgen(start)]`: the showcase's jobs are installed here.
+    web_executors_showcase::jobs::install();
     web_executors::executors::default_executor::set_default_workers(2);
 }
 

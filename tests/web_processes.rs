@@ -20,6 +20,8 @@ use web_executors_showcase::scenarios;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn pool(max_workers: usize) -> ProcessPoolExecutor {
+    // A test binary runs no `#[wasm_bindgen(start)]`: the showcase's jobs are installed here.
+    web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).build().unwrap()
 }
 

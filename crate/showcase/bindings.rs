@@ -18,12 +18,8 @@ use crate::jobs;
 use crate::runs::{Kind, Params, Run};
 use crate::scenarios;
 
-/// The page's wasm starts (and so does each process worker's): the demo's jobs are
-/// the registry.
-#[wasm_bindgen(start)]
-fn start() {
-    web_executors::bindings::start(jobs::registry());
-}
+// The demo's jobs, in the page and in each process worker.
+web_executors::register_jobs!(jobs::registry);
 
 /// Reads `runScenario`'s options into a run of `name`.
 fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsValue> {

@@ -2,13 +2,10 @@
 // (examples/own-jobs/build.sh), then its two jobs on each kind of pool, in a table.
 import { load } from '../../www/library/web-executors.js';
 
-/** The library, loaded with this crate's builds: its jobs are the ones registered. */
-export const loaded = load({
-  builds: {
-    threads: new URL('./pkg/threads/own_jobs.js', import.meta.url),
-    plain: new URL('./pkg/plain/own_jobs.js', import.meta.url),
-  },
-});
+const builds = {
+  threads: new URL('./pkg/threads/own_jobs.js', import.meta.url),
+  plain: new URL('./pkg/plain/own_jobs.js', import.meta.url),
+};
 
 /** Runs both jobs on a pool of two workers; one row per job, once all are done. */
 async function runOn(wx, Pool) {
@@ -27,10 +24,10 @@ async function runOn(wx, Pool) {
     return {
       executor: Pool.name,
       label: job.label,
-      worker: job.worker ?? null,
-      result: settled[i].value ?? null,
-      error: settled[i].reason?.message ?? null,
-      ms: started == null || finished == null ? null : Math.round(finished - started),
+      worker: job.worker ?? '',
+      shown: settled[i].status === 'fulfilled' ? JSON.stringify(settled[i].value) : settled[i].reason.message,
+      failed: settled[i].status === 'rejected',
+      ms: started == null || finished == null ? '' : Math.round(finished - started),
     };
   });
 }
@@ -39,32 +36,29 @@ function show(rows) {
   const body = document.querySelector('#jobs tbody');
   for (const row of rows) {
     const tr = body.insertRow();
-    if (row.error) tr.className = 'failed';
-    const cells = [row.executor, row.label, row.error ?? JSON.stringify(row.result), row.worker ?? '', row.ms ?? ''];
-    for (const text of cells) tr.insertCell().textContent = text;
+    if (row.failed) tr.className = 'failed';
+    for (const text of [row.executor, row.label, row.shown, row.worker, row.ms]) tr.insertCell().textContent = text;
     tr.cells[4].className = 'number';
   }
 }
 
-/** What the page ran and showed: `{ build, rows }` (the test reads it too). */
-export const shown = (async () => {
-  const status = document.querySelector('#status');
-  try {
-    const wx = await loaded;
-    status.textContent = wx.threadsAvailable
-      ? `Build: threads. Jobs: ${wx.jobNames().join(', ')}.`
-      : `Build: plain (no ThreadPoolExecutor: ${wx.whyNoThreads}). Jobs: ${wx.jobNames().join(', ')}.`;
-    const pools = wx.threadsAvailable ? [wx.ThreadPoolExecutor, wx.ProcessPoolExecutor] : [wx.ProcessPoolExecutor];
-    const rows = [];
-    for (const Pool of pools) {
-      const ran = await runOn(wx, Pool);
-      show(ran);
-      rows.push(...ran);
-    }
-    document.querySelector('#log').textContent = wx.logLines().join('\n');
-    return { build: wx.build, rows };
-  } catch (error) {
-    status.textContent = `Failed: ${error.message}`;
-    throw error;
+const status = document.querySelector('#status');
+try {
+  const wx = await load({ builds });
+  const jobs = wx.jobNames().join(', ');
+  status.textContent = wx.threadsAvailable
+    ? `Build: threads. Jobs: ${jobs}.`
+    : `Build: plain (no ThreadPoolExecutor: ${wx.whyNoThreads}). Jobs: ${jobs}.`;
+  for (const Pool of wx.threadsAvailable ? [wx.ThreadPoolExecutor, wx.ProcessPoolExecutor] : [wx.ProcessPoolExecutor]) {
+    show(await runOn(wx, Pool));
   }
-})();
+  // Each line by who logged it: a thread by its name, a process worker by its id (the
+  // page is process 10000).
+  const who = (line) => (line.process === 10000 ? line.thread : `PID ${line.process}`);
+  document.querySelector('#log').textContent = wx.logEntries().map((l) => `${who(l).padEnd(24)} ${l.logger}: ${l.message}`).join('\n');
+  document.body.dataset.state = 'done'; // for a test (or a script) waiting on the page
+} catch (error) {
+  status.textContent = `Failed: ${error.message}`;
+  document.body.dataset.state = 'failed';
+  throw error;
+}

@@ -6,32 +6,43 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines, openIn, serveSite } from './harness.mjs';
 
-// Runs in the example's page: what the page ran and showed, then what only a test asks.
+// Runs in the example's page: what the page ran and showed, read from the page (in
+// Firefox, a WebDriver script's import() of main.js ran it a second time, apart from
+// the page's), then what only a test asks, on the example's builds.
 async function exercise() {
-  const { loaded, shown } = await import('/examples/own-jobs/main.js');
-  const wx = await loaded;
-  const { rows } = await shown;
+  const until = async (done) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 50));
+  };
+  await until(() => document.body.dataset.state);
   const failure = (job) => job.then((value) => `fulfilled with ${JSON.stringify(value)}`, (e) => e.message);
   const out = {
-    build: wx.build,
-    threadsAvailable: wx.threadsAvailable,
-    jobNames: wx.jobNames(),
-    rows,
-    table: [...document.querySelectorAll('#jobs tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
+    state: document.body.dataset.state,
+    status: document.querySelector('#status').textContent,
+    rows: [...document.querySelectorAll('#jobs tbody tr')].map((tr) => {
+      const [executor, label, shown, worker, ms] = [...tr.cells].map((td) => td.textContent);
+      const failed = tr.className === 'failed';
+      return { executor, label, result: failed ? null : JSON.parse(shown), error: failed ? shown : null, worker, ms: Number(ms) };
+    }),
     log: document.querySelector('#log').textContent,
-    records: wx.records().map(({ label, executor, worker, state }) => ({ label, executor, worker, state })),
-    napLog: wx.logEntries().filter((l) => l.logger === 'nap'),
     // Everything the page fetched (the workers' own fetches are not listed here).
     fetched: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname),
   };
+
+  const { load } = await import('/www/library/web-executors.js');
+  const wx = await load({ builds: { threads: '/examples/own-jobs/pkg/threads/own_jobs.js', plain: '/examples/own-jobs/pkg/plain/own_jobs.js' } });
+  Object.assign(out, { build: wx.build, threadsAvailable: wx.threadsAvailable, jobNames: wx.jobNames() });
+  wx.clearRecords();
 
   // A process worker is a fresh instance of the plain build it was given: the
   // example's, so it knows count_primes and nap, and not the showcase's jobs.
   const processes = new wx.ProcessPoolExecutor({ maxWorkers: 1 });
   const counted = processes.submit('count_primes', 7919);
+  const napped = processes.submit('nap', 50);
   out.process = {
     counted: await counted,
     worker: counted.worker,
+    napped: await napped,
+    nappedOn: napped.worker,
     mapped: await processes.map('count_primes', [0, 3, 100, 100_000]),
     showcaseJob: await failure(processes.submit('blocks', 2)),
     unknown: await failure(processes.submit('no_such_job', 1)),
@@ -42,13 +53,18 @@ async function exercise() {
 
   if (wx.threadsAvailable) {
     const threads = new wx.ThreadPoolExecutor({ maxWorkers: 2 });
+    const napped = threads.submit('nap', 50);
     out.threads = {
+      napped: await napped,
+      nappedOn: napped.worker,
       mapped: await threads.map('count_primes', [0, 3, 100, 100_000]),
       showcaseJob: await failure(threads.submit('blocks', 2)),
       unknown: await failure(threads.submit('no_such_job', 1)),
     };
     await threads.shutdown();
   }
+  out.records = wx.records().map(({ label, executor, worker, state }) => ({ label, executor, worker, state }));
+  out.napLog = wx.logEntries().filter((l) => l.logger === 'nap');
   return out;
 }
 
@@ -77,17 +93,19 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       const executors = () => (isolated ? ['ThreadPoolExecutor', 'ProcessPoolExecutor'] : ['ProcessPoolExecutor']);
 
       test("the page runs the example's own builds and jobs, nothing of the showcase's", () => {
+        assert.equal(out.state, 'done', out.status);
         assert.equal(out.build, isolated ? 'threads' : 'plain');
         assert.equal(out.threadsAvailable, isolated);
         assert.deepEqual(out.jobNames, ['count_primes', 'nap']);
-        const glue = out.fetched.filter((path) => /\.(js|wasm)$/.test(path));
-        assert.ok(glue.includes(`/examples/own-jobs/pkg/${out.build}/own_jobs.js`), glue.join('\n'));
-        assert.ok(glue.includes(`/examples/own-jobs/pkg/${out.build}/own_jobs_bg.wasm`), glue.join('\n'));
-        const foreign = glue.filter((path) => !path.startsWith('/examples/own-jobs/') && !path.startsWith('/www/library/'));
+        assert.match(out.status, isolated ? /^Build: threads\. Jobs: count_primes, nap\.$/ : /^Build: plain \(no ThreadPoolExecutor: the page is not cross-origin isolated.*\)\. Jobs: count_primes, nap\.$/);
+        const code = out.fetched.filter((path) => /\.(js|wasm)$/.test(path));
+        assert.ok(code.includes(`/examples/own-jobs/pkg/${out.build}/own_jobs.js`), code.join('\n'));
+        assert.ok(code.includes(`/examples/own-jobs/pkg/${out.build}/own_jobs_bg.wasm`), code.join('\n'));
+        const foreign = code.filter((path) => !path.startsWith('/examples/own-jobs/') && !path.startsWith('/www/library/'));
         assert.deepEqual(foreign, [], 'only the example and the library');
       });
 
-      test('count_primes gives the number of primes below n, on each executor', () => {
+      test("the page's table: count_primes gives the number of primes below n, on each executor", () => {
         assert.deepEqual(
           out.rows.map((r) => r.executor),
           executors().flatMap((e) => Array(5).fill(e)),
@@ -100,14 +118,9 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           );
           for (const r of counts) assert.match(r.worker, executor === 'ThreadPoolExecutor' ? THREAD : PID);
         }
-        const processWorker = out.process.worker;
-        assert.match(processWorker, PID);
-        assert.equal(out.process.counted, 999, 'primes below 7919, the 1000th');
-        assert.deepEqual(out.process.mapped, [0, 1, 25, 9592]);
-        if (isolated) assert.deepEqual(out.threads.mapped, [0, 1, 25, 9592]);
       });
 
-      test('nap blocks a thread (it sleeps) and a process worker (it spins)', () => {
+      test("the page's table: nap blocks a thread (it sleeps) and a process worker (it spins)", () => {
         const naps = out.rows.filter((r) => r.label === 'nap(300)');
         assert.deepEqual(
           naps.map((r) => r.executor),
@@ -123,26 +136,39 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           }
           assert.ok(nap.ms >= 295, `ran ${nap.ms} ms`);
         }
-        // Its log lines, from the worker that ran it: a thread's name, or a process id.
-        const napping = out.napLog.filter((l) => l.message === 'napping 300 ms');
-        assert.equal(napping.length, naps.length, JSON.stringify(out.napLog));
-        assert.ok(napping.some((l) => l.process !== 10000));
-        if (isolated) assert.ok(napping.some((l) => l.process === 10000 && THREAD.test(l.thread)), JSON.stringify(napping));
-        assert.equal(out.napLog.filter((l) => l.message === 'awake').length, naps.length);
+        // The page's log: each nap's two lines, a thread's named by the thread.
+        assert.equal(out.log.match(/ nap: napping 300 ms$/gm)?.length, naps.length, out.log);
+        assert.equal(out.log.match(/ nap: awake$/gm)?.length, naps.length, out.log);
+        if (isolated) assert.match(out.log, /^ThreadPoolExecutor-\d+_\d+ +nap: napping 300 ms$/m);
       });
 
-      test("the table shows each job, its result and its worker; the records carry the example's labels", () => {
+      test('on a process worker and on a thread: the right counts, the nap, its log lines, the records', () => {
+        assert.equal(out.process.counted, 999, 'primes below 7919, the 1000th');
+        assert.match(out.process.worker, PID);
+        assert.deepEqual(out.process.mapped, [0, 1, 25, 9592]);
+        assert.equal(out.process.napped, 'napped 50 ms by spinning (no shared memory to sleep on)');
+        assert.match(out.process.nappedOn, PID);
+        const napping = out.napLog.filter((l) => l.message === 'napping 50 ms');
+        assert.ok(napping.some((l) => String(l.process) === out.process.nappedOn), JSON.stringify(out.napLog));
+        const labels = [
+          ['ProcessPoolExecutor', 'count_primes(7919)', 'nap(50)', 'count_primes(0)', 'count_primes(3)', 'count_primes(100)', 'count_primes(100000)'],
+          ['ProcessPoolExecutor', 'blocks(2)', 'no_such_job(1)', 'count_primes(100000001)', 'nap("long")'],
+        ];
+        if (isolated) {
+          assert.deepEqual(out.threads.mapped, [0, 1, 25, 9592]);
+          assert.equal(out.threads.napped, 'napped 50 ms by sleeping');
+          assert.match(out.threads.nappedOn, THREAD);
+          assert.ok(napping.some((l) => l.process === 10000 && l.thread === out.threads.nappedOn), JSON.stringify(napping));
+          labels.push(['ThreadPoolExecutor', 'nap(50)', 'count_primes(0)', 'count_primes(3)', 'count_primes(100)', 'count_primes(100000)', 'blocks(2)', 'no_such_job(1)']);
+        }
         assert.deepEqual(
-          out.table.map((cells) => cells.slice(0, 4)),
-          out.rows.map((r) => [r.executor, r.label, JSON.stringify(r.result), r.worker]),
+          out.records.map((r) => `${r.executor.replace(/-\d+$/, '')} ${r.label}`),
+          labels.flatMap(([executor, ...jobs]) => jobs.map((job) => `${executor} ${job}`)),
         );
-        assert.match(out.log, /nap: napping 300 ms/);
-        const pageJobs = out.records.slice(0, out.rows.length);
-        assert.deepEqual(
-          pageJobs.map((r) => [r.label, r.worker, r.state]),
-          out.rows.map((r) => [r.label, r.worker, 'FINISHED']),
-        );
-        for (const r of pageJobs) assert.match(r.executor, /^(ThreadPoolExecutor|ProcessPoolExecutor)-\d+$/);
+        for (const r of out.records) {
+          assert.equal(r.state, 'FINISHED');
+          assert.match(r.worker, r.executor.startsWith('Thread') ? THREAD : PID);
+        }
       });
 
       test('unknown names fail naming the job; the showcase\'s "blocks" is unknown to the example\'s workers', () => {

@@ -99,6 +99,9 @@ export async function whyNoThreads() {
 async function instantiate(builds, build) {
   const wx = await import(builds[build].href);
   await wx.default();
+  wx.wxStart();
+  // The program's jobs by name (`register_jobs!`), if it has any.
+  wx.wxRegisterJobs?.();
   // Process workers always run the plain build: they share nothing anyway.
   wx.setProcessImage(builds.plain.href);
   return wx;

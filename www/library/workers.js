@@ -131,6 +131,9 @@ async function process({ glueUrl, module, pid, initializer, jobsModule, base }) 
   const glue = await import(glueUrl);
   if (module) glue.initSync({ module });
   else await glue.default();
+  glue.wxStart();
+  // The program's jobs by name (`register_jobs!`), as the page has them.
+  glue.wxRegisterJobs?.();
   // A pool given a JavaScript module runs its exported functions: imported before the
   // worker says it is ready, and if it cannot be, each job says why.
   let exports = null;

@@ -52,13 +52,10 @@ pub fn registry() -> Registry {
     jobs
 }
 
-/// Runs as the wasm starts: in the page, and in each process worker (a fresh instance
-/// of this same wasm), so that both know the jobs.
+// The registry, in the page and in each process worker (a fresh instance of this same
+// wasm): the loader and the workers call the function this exports once it starts.
 #[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-fn start() {
-    web_executors::bindings::start(registry());
-}
+web_executors::register_jobs!(registry);
 
 #[cfg(test)]
 mod tests {
