@@ -15,40 +15,46 @@ use web_executors::runtime::{oneshot, scope};
 
 use crate::budget::Budget;
 use crate::jobs;
-use crate::runs::{Kind, Params, Run};
+use crate::runs::{Kind, Params, Run, RunError};
 use crate::scenarios;
 
 // The demo's jobs, in the page and in each process worker.
 web_executors::register_jobs!(jobs::registry);
 
-/// Reads `runScenario`'s options into a run of `name`.
-fn plan(name: &str, options: &JsValue) -> Result<(Run, u32), JsValue> {
+/// Reads `runScenario`'s options into a run of `name`. With `names` (an object of
+/// option to name, as a widget's attributes name them), messages name the options so
+/// and leave the function's name out.
+fn plan(name: &str, options: &JsValue, names: &JsValue) -> Result<(Run, u32), JsValue> {
     let known = ["executor", "maxWorkers", "jobs", "blockMs", "n", "gets", "url", "cpuJobs", "run"];
-    let options = Options::read(options, "runScenario", &known)?;
-    let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(|e| value_error(format!("runScenario: {e}")))?;
+    let owner = if names.is_undefined() { "runScenario" } else { "" };
+    let options = Options::read(options, owner, &known)?.named(names.clone());
+    let failed = |e: RunError| value_error(format!("{}{}", options.at(), e.describe(&|key| options.name(key))));
+    let kind = options.string("executor")?.map(|k| Kind::parse(&k)).transpose().map_err(failed)?;
+    let above_0 = |key| format!("{} must be greater than 0", options.name(key));
     let params = Params {
         kind,
         max_workers: options.max_workers()?,
         jobs: options.amount("jobs")?,
-        block_ms: options.count("blockMs", "blockMs must be greater than 0")?,
-        n: options.count("n", "n must be greater than 0")?,
+        block_ms: options.count("blockMs", &above_0("blockMs"))?,
+        n: options.count("n", &above_0("n"))?,
         gets: options.amount("gets")?,
         url: options.string("url")?,
         cpu_jobs: options.amount("cpuJobs")?,
     };
-    let run = Run::new(name, params).map_err(|e| value_error(format!("runScenario: {e}")))?;
+    let run = Run::new(name, params).map_err(failed)?;
     let id = options.count("run", "run must be a number from newRun()")?.unwrap_or(0);
-    let id = u32::try_from(id).map_err(|_| value_error(format!("runScenario: run must be a number from newRun() (got {id})")))?;
+    let id = u32::try_from(id).map_err(|_| value_error(format!("{}run must be a number from newRun() (got {id})", options.at())))?;
     Ok((run, id))
 }
 
 /// What a run of `name` with `options` would be, without running it: `workers`, the
 /// most workers it has alive at once, the `executor` kind, every parameter's value, and
 /// `needsAClick` (why a link should not start it by itself, or null). Throws what
-/// `runScenario` would.
+/// `runScenario` would, naming the options as `names` says if given (`{ blockMs:
+/// 'block-ms' }`: a widget's attributes).
 #[wasm_bindgen(js_name = planRun)]
-pub fn plan_run(name: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let (run, _) = plan(&text_arg(&name, "planRun", "the scenario")?, &options)?;
+pub fn plan_run(name: JsValue, options: JsValue, names: JsValue) -> Result<JsValue, JsValue> {
+    let (run, _) = plan(&text_arg(&name, "planRun", "the scenario")?, &options, &names)?;
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Plan {
@@ -90,7 +96,7 @@ thread_local! {
 /// stop it.
 #[wasm_bindgen(js_name = runScenario)]
 pub fn run_scenario(name: JsValue, options: JsValue) -> Result<Promise, JsValue> {
-    let (run, id) = plan(&text_arg(&name, "runScenario", "the scenario")?, &options)?;
+    let (run, id) = plan(&text_arg(&name, "runScenario", "the scenario")?, &options, &JsValue::UNDEFINED)?;
     let (stop, stopped) = oneshot::channel();
     if id != 0 {
         take_stop(id);
@@ -147,7 +153,7 @@ pub fn stop_run(run: u32) -> bool {
 /// job's result or error message.
 #[wasm_bindgen(js_name = runOnMainThread)]
 pub fn run_on_main_thread(name: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let (run, id) = plan(&text_arg(&name, "runOnMainThread", "the scenario")?, &options)?;
+    let (run, id) = plan(&text_arg(&name, "runOnMainThread", "the scenario")?, &options, &JsValue::UNDEFINED)?;
     let _in = scope::enter(id);
     let results = scenarios::on_main_thread(run.calls());
     Ok(to_js(&results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect::<Vec<_>>()))

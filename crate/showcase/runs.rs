@@ -22,12 +22,52 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn parse(text: &str) -> Result<Kind, String> {
+    pub fn parse(text: &str) -> Result<Kind, RunError> {
         match text {
             "threads" => Ok(Kind::Threads),
             "processes" => Ok(Kind::Processes),
-            _ => Err(format!("executor must be \"threads\" or \"processes\" (got {text:?})")),
+            _ => Err(RunError::NoSuchExecutor(text.to_owned())),
         }
+    }
+}
+
+/// Why a run cannot be made. Each names the parameter it is about by its key
+/// (`blockMs`); [`RunError::describe`] lets a caller name it as its user wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunError {
+    NoSuchScenario(String),
+    NoSuchExecutor(String),
+    /// The scenario on threads, where the page has no shared memory.
+    NeedsThreads(&'static str),
+    /// A parameter over its limit in [`LIMITS`].
+    TooLarge {
+        key: &'static str,
+        most: u64,
+        value: u64,
+        why: &'static str,
+    },
+    UrlTooLong(usize),
+}
+
+impl RunError {
+    /// The message, with each parameter named by `name(key)`.
+    pub fn describe(&self, name: &dyn Fn(&str) -> String) -> String {
+        match self {
+            RunError::NoSuchScenario(scenario) => format!("no scenario {scenario:?}; the scenarios are {}", SCENARIOS.join(", ")),
+            RunError::NoSuchExecutor(text) => format!("{} must be \"threads\" or \"processes\" (got {text:?})", name("executor")),
+            RunError::NeedsThreads(scenario) => format!(
+                "{scenario} on threads needs shared memory, which this page does not have: choose processes, \
+                 or serve the page cross-origin isolated"
+            ),
+            RunError::TooLarge { key, most, value, why } => format!("{} must be at most {most} (got {value}): {why}", name(key)),
+            RunError::UrlTooLong(length) => format!("{} must be at most {MAX_URL} characters long (got {length})", name("url")),
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(&|key| key.to_owned()))
     }
 }
 
@@ -77,11 +117,8 @@ pub struct Run {
 
 impl Run {
     /// `scenario` with `params` over its defaults; an unknown name says which exist.
-    pub fn new(scenario: &str, params: Params) -> Result<Run, String> {
-        let scenario = *SCENARIOS
-            .iter()
-            .find(|s| **s == scenario)
-            .ok_or_else(|| format!("no scenario {scenario:?}; the scenarios are {}", SCENARIOS.join(", ")))?;
+    pub fn new(scenario: &str, params: Params) -> Result<Run, RunError> {
+        let scenario = *SCENARIOS.iter().find(|s| **s == scenario).ok_or_else(|| RunError::NoSuchScenario(scenario.to_owned()))?;
         let threads_here = platform::threads_available().is_ok();
         let (kind, max_workers, block_ms) = match scenario {
             "blocking-squares" => (Kind::Threads, 3, 100),
@@ -95,10 +132,7 @@ impl Run {
         // executor does; asking for threads outright is an error.
         let kind = params.kind.unwrap_or(if threads_here { kind } else { Kind::Processes });
         if kind == Kind::Threads && !threads_here && matches!(scenario, "blocking-squares" | "cpu-bound" | "free-form") {
-            return Err(format!(
-                "{scenario} on threads needs shared memory, which this page does not have: choose processes, \
-                 or serve the page cross-origin isolated"
-            ));
+            return Err(RunError::NeedsThreads(scenario));
         }
         let run = Run {
             scenario,
@@ -120,15 +154,15 @@ impl Run {
     }
 
     /// Each parameter within [`LIMITS`], said with the option's name and value.
-    fn check_limits(&self) -> Result<(), String> {
+    fn check_limits(&self) -> Result<(), RunError> {
         let values = [self.max_workers as u64, self.jobs, self.block_ms, self.n, self.gets, self.cpu_jobs];
-        for ((option, most, why), value) in LIMITS.iter().zip(values) {
-            if value > *most {
-                return Err(format!("{option} must be at most {most} (got {value}): {why}"));
+        for (&(key, most, why), value) in LIMITS.iter().zip(values) {
+            if value > most {
+                return Err(RunError::TooLarge { key, most, value, why });
             }
         }
         if self.url.len() > MAX_URL {
-            return Err(format!("url must be at most {MAX_URL} characters long (got {})", self.url.len()));
+            return Err(RunError::UrlTooLong(self.url.len()));
         }
         Ok(())
     }
@@ -248,9 +282,9 @@ mod tests {
 
     #[test]
     fn an_unknown_scenario_lists_the_known_ones() {
-        let error = Run::new("nope", Params::default()).unwrap_err();
+        let error = Run::new("nope", Params::default()).unwrap_err().to_string();
         assert!(error.starts_with("no scenario \"nope\"; the scenarios are blocking-squares, blocking-squares-processes,"), "{error}");
-        assert_eq!(Kind::parse("fibers").unwrap_err(), "executor must be \"threads\" or \"processes\" (got \"fibers\")");
+        assert_eq!(Kind::parse("fibers").unwrap_err().to_string(), "executor must be \"threads\" or \"processes\" (got \"fibers\")");
     }
 
     #[test]
@@ -279,8 +313,23 @@ mod tests {
         assert_eq!(lines.last().unwrap().message, "4 jobs, 0 failed");
     }
 
+    /// The run, or its error's message.
     fn plan(scenario: &str, params: Params) -> Result<Run, String> {
-        Run::new(scenario, Params { kind: Some(Kind::Processes), ..params })
+        Run::new(scenario, Params { kind: Some(Kind::Processes), ..params }).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_error_names_its_parameter_as_the_caller_asks() {
+        let error =
+            Run::new("free-form", Params { block_ms: Some(600_000), kind: Some(Kind::Processes), ..Params::default() }).unwrap_err();
+        assert_eq!(error, RunError::TooLarge { key: "blockMs", most: 60_000, value: 600_000, why: LIMITS[2].2 });
+        let attribute = |key: &str| if key == "blockMs" { "block-ms".to_owned() } else { key.to_owned() };
+        assert!(error.describe(&attribute).starts_with("block-ms must be at most 60000 (got 600000)"), "{error}");
+        let error = Kind::parse("fibers").unwrap_err();
+        assert_eq!(
+            error.describe(&|_| "the executor attribute".to_owned()),
+            "the executor attribute must be \"threads\" or \"processes\" (got \"fibers\")"
+        );
     }
 
     #[test]

@@ -31,8 +31,8 @@ const PARAMS = {
 };
 
 const ATTRIBUTES = ['scenario', 'autoplay', 'height', 'compact', ...Object.values(PARAMS).map(([a]) => a)];
-/** The options whose attribute is named otherwise (blockMs is block-ms), in messages. */
-const OPTION_NAMES = new RegExp(`\\b(${Object.keys(PARAMS).filter((k) => PARAMS[k][0] !== k).join('|')})\\b`, 'g');
+/** Each option by its attribute's name, for the library to name them so in messages. */
+const ATTRIBUTE_NAMES = Object.fromEntries(Object.entries(PARAMS).map(([option, [attribute]]) => [option, attribute]));
 
 const KIND_COLOURS = 8;
 /** The log panel shows a run's last so many lines. */
@@ -208,13 +208,11 @@ export class ExecutorTimeline extends HTMLElement {
       return this.#problem(`scenario="${this.#scenario}" is not a scenario; use one of ${Object.keys(SCENARIOS).join(', ')}`);
     }
     try {
-      const plan = this.#wx.planRun(this.#scenario, this.#options());
+      const plan = this.#wx.planRun(this.#scenario, this.#options(), ATTRIBUTE_NAMES);
       this.#reported = null;
       return plan;
     } catch (error) {
-      // The library names its options (blockMs); here the author wrote attributes.
-      const named = error.message.replace(/^runScenario: /, '').replace(OPTION_NAMES, (option) => PARAMS[option][0]);
-      return this.#problem(named);
+      return this.#problem(error.message);
     }
   }
 

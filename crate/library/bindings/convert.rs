@@ -76,16 +76,20 @@ pub fn value_error(message: String) -> JsValue {
     py_error("ValueError", &message)
 }
 
-/// An options object: only the named keys, each checked by its reader.
+/// An options object: only the named keys, each checked by its reader. Messages
+/// begin with the owner (`ThreadPoolExecutor: …`) unless it is empty, and name each
+/// key as `names` says, for a caller whose user wrote other names (a widget's
+/// attributes: `block-ms` for `blockMs`).
 pub struct Options<'a> {
     value: JsValue,
     pub owner: &'a str,
+    names: JsValue,
 }
 
 impl<'a> Options<'a> {
     pub fn read(value: &JsValue, owner: &'a str, known: &[&str]) -> Result<Self, JsValue> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Self { value: js_sys::Object::new().into(), owner });
+            return Ok(Self { value: js_sys::Object::new().into(), owner, names: JsValue::UNDEFINED });
         }
         if !value.is_object() {
             return Err(type_error(format!("{owner}: options must be an object like {{ {}: … }}", known[0])));
@@ -96,7 +100,23 @@ impl<'a> Options<'a> {
                 return Err(type_error(format!("{owner}: unknown option {key:?}; the options are {}", known.join(", "))));
             }
         }
-        Ok(Self { value: value.clone(), owner })
+        Ok(Self { value: value.clone(), owner, names: JsValue::UNDEFINED })
+    }
+
+    /// These options, their keys named in messages as `names` (an object of key to
+    /// name) says; a key it does not name keeps its own.
+    pub fn named(self, names: JsValue) -> Self {
+        Self { names, ..self }
+    }
+
+    /// `key` as messages name it.
+    pub fn name(&self, key: &str) -> String {
+        Reflect::get(&self.names, &key.into()).ok().and_then(|n| n.as_string()).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// What a message begins with: `owner: `, or nothing.
+    pub fn at(&self) -> String {
+        if self.owner.is_empty() { String::new() } else { format!("{}: ", self.owner) }
     }
 
     pub fn get(&self, key: &str) -> Option<JsValue> {
@@ -118,8 +138,13 @@ impl<'a> Options<'a> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
             Some(n) if n.fract() == 0.0 && (1.0..=EXACT).contains(&n) => Ok(Some(n as u64)),
-            Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}: {rule} (got {key}: {n})", self.owner))),
-            _ => Err(type_error(format!("{}: {key} must be a whole number greater than 0 (got {})", self.owner, Self::shown(&value)))),
+            Some(n) if n.fract() == 0.0 && n < 1.0 => Err(value_error(format!("{}{rule} (got {}: {n})", self.at(), self.name(key)))),
+            _ => Err(type_error(format!(
+                "{}{} must be a whole number greater than 0 (got {})",
+                self.at(),
+                self.name(key),
+                Self::shown(&value)
+            ))),
         }
     }
 
@@ -128,7 +153,7 @@ impl<'a> Options<'a> {
         match self.count("maxWorkers", "max_workers must be greater than 0")? {
             Some(n) if n > MAX_WORKERS as u64 => {
                 let error = ExecutorError::TooManyWorkers(n);
-                Err(py_error(error.python_name(), &format!("{}: {error}", self.owner)))
+                Err(py_error(error.python_name(), &format!("{}{error}", self.at())))
             }
             n => Ok(n.map(|n| n as usize)),
         }
@@ -139,7 +164,9 @@ impl<'a> Options<'a> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_f64() {
             Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u64)),
-            _ => Err(type_error(format!("{}: {key} must be a whole number, 0 or more (got {})", self.owner, Self::shown(&value)))),
+            _ => {
+                Err(type_error(format!("{}{} must be a whole number, 0 or more (got {})", self.at(), self.name(key), Self::shown(&value))))
+            }
         }
     }
 
@@ -147,13 +174,15 @@ impl<'a> Options<'a> {
         let Some(value) = self.get(key) else { return Ok(None) };
         match value.as_string() {
             Some(s) if !s.is_empty() => Ok(Some(s)),
-            _ => Err(type_error(format!("{}: {key} must be a non-empty string (got {})", self.owner, Self::shown(&value)))),
+            _ => Err(type_error(format!("{}{} must be a non-empty string (got {})", self.at(), self.name(key), Self::shown(&value)))),
         }
     }
 
     pub fn flag(&self, key: &str, default: bool) -> Result<bool, JsValue> {
         let Some(value) = self.get(key) else { return Ok(default) };
-        value.as_bool().ok_or_else(|| type_error(format!("{}: {key} must be true or false (got {})", self.owner, Self::shown(&value))))
+        value
+            .as_bool()
+            .ok_or_else(|| type_error(format!("{}{} must be true or false (got {})", self.at(), self.name(key), Self::shown(&value))))
     }
 
     /// Seconds, as Python's `timeout`: a number ≥ 0, or absent (or null) for no limit.
@@ -164,7 +193,7 @@ impl<'a> Options<'a> {
         if value.is_null() {
             return Ok(None);
         }
-        let message = || format!("{}: {key} must be a number of seconds, 0 or more (got {})", self.owner, Self::shown(&value));
+        let message = || format!("{}{} must be a number of seconds, 0 or more (got {})", self.at(), self.name(key), Self::shown(&value));
         match value.as_f64() {
             Some(s) if s >= NEVER_S => Ok(None),
             Some(s) if s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),

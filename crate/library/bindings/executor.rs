@@ -153,13 +153,13 @@ impl Executor {
 fn initializer(options: &Options) -> Result<Option<ByName>, JsValue> {
     let Some(name) = options.string("initializer")? else {
         return match options.get("initargs") {
-            Some(_) => Err(type_error(format!("{}: initargs needs an initializer", options.owner))),
+            Some(_) => Err(type_error(format!("{}initargs needs an initializer", options.at()))),
             None => Ok(None),
         };
     };
     let args = match options.get("initargs") {
         Some(args) if args.is_array() => args_from_js(Array::from(&args).iter(), "initargs")?,
-        Some(other) => return Err(type_error(format!("{}: initargs must be an array (got {})", options.owner, Options::shown(&other)))),
+        Some(other) => return Err(type_error(format!("{}initargs must be an array (got {})", options.at(), Options::shown(&other)))),
         None => Vec::new(),
     };
     Ok(Some(ByName { name, args }))
