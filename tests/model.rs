@@ -706,7 +706,7 @@ fn thread_pool(max_workers: usize) -> ThreadPoolExecutor {
 /// A process pool that sends each job alone (as it does with a job timeout, here one
 /// no job reaches). With its default batching, a job sent to a busy worker waits
 /// behind that worker's held job even when another worker is free, which Python's
-/// shared call queue never does: a known difference (README, "Known limits").
+/// shared call queue never does: a known difference (docs/known-limits.md).
 fn process_pool(max_workers: usize) -> ProcessPoolExecutor {
     web_executors_showcase::jobs::install();
     ProcessPoolExecutor::builder().max_workers(max_workers).job_timeout(Duration::from_secs(3600)).build().unwrap()

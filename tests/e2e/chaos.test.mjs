@@ -197,9 +197,9 @@ for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {
 
   for (const [browser, seed] of engines(['firefox', 'webkit']).map((b, i) => [b, 11 + i])) {
     // WebKit's in-place wasm interpreter (IPInt) loops when it unwinds a Rust panic in
-    // the threaded build before that code is compiled, and the page freezes: README,
-    // "Known limits". A process worker's panic aborts instead, so processes run.
-    const skip = browser === 'webkit' && kind === 'ThreadPoolExecutor' && 'WebKit IPInt bug: a panic on a thread worker can freeze the page (README, Known limits)';
+    // the threaded build before that code is compiled, and the page freezes (see
+    // docs/known-limits.md). A process worker's panic aborts instead, so processes run.
+    const skip = browser === 'webkit' && kind === 'ThreadPoolExecutor' && 'WebKit IPInt bug: a panic on a thread worker can freeze the page (docs/known-limits.md)';
     test(`${browser}, ${kind}: ${JOBS} jobs of chaos`, { skip }, async () => {
       const page = await openWebDriverPage(browser, `${site().url}/tests/e2e/blank-widget.html`);
       try {

@@ -252,7 +252,7 @@ export async function widgetsDone(page, timeout = 60_000) {
 }
 
 /** Where the tests keep screenshots: docs/screenshots with UPDATE_SCREENSHOTS=1 (the
- * README links those), else target/screenshots. */
+ * README and docs/ link those), else target/screenshots. */
 export function screenshotPath(name) {
   const folder = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'target/screenshots';
   return fileURLToPath(new URL(`../../${folder}/${name}.png`, import.meta.url));

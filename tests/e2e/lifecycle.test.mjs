@@ -133,7 +133,7 @@ chromiumTest('bad timeouts and an empty wait say what is wrong, and the pool goe
 //   thread runs no thread-local destructors; found reading the heap's blocks by size).
 //   What is left is wasm-bindgen's table of the thread's JS values, 512 bytes once it
 //   touched one, and what the frames a trap cut short held, here about 700 bytes
-//   (README, "Known limits");
+//   (docs/known-limits.md);
 // - processes: each worker's listener held its pool, records and all, until the
 //   browser next collected garbage (seen in Firefox's chaos run, which cannot force one).
 for (const kind of ['ThreadPoolExecutor', 'ProcessPoolExecutor']) {

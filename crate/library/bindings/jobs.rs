@@ -76,7 +76,7 @@ impl JsJobs {
 
 /// A Promise for `future`. In the threaded build wasm-bindgen catches panics at the
 /// boundary; our futures hold no state a panic could leave half-changed for JavaScript
-/// to see. (The plain build's panics abort: README, "Known limits".)
+/// to see. (The plain build's panics abort: docs/known-limits.md.)
 pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     boxed_promise(Box::pin(future))
 }
