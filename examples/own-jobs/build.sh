@@ -22,7 +22,7 @@ fi
 # Legacy wasm exceptions (try/catch), as the toolchain emitted before nightly-2026-05-09:
 # with the new ones (try_table) its LLVM compiled js_sys's future_to_promise in this
 # crate into invalid wasm (a catch_all_ref to a block of type i32, which wasm-bindgen
-# and wasm-opt both refuse). Every browser that runs the threaded build runs these.
+# and wasm-opt both refuse). Chromium, Firefox and WebKit run both kinds.
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C llvm-args=-wasm-use-legacy-eh=true" \
   cargo build --release --target wasm32-unknown-unknown -p own-jobs
 rm -rf "$out/threads" # so that snippets/ holds this build's copy of www/library/workers.js only
