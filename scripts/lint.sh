@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The code's habits, checked: formatting (rustfmt.toml) and clippy with warnings
+# The code's habits, checked: formatting (rustfmt.toml), no modules that import each
+# other in a circle (scripts/import-circles.mjs), and clippy with warnings
 # denied, on the host and in both wasm builds (their cfgs differ: threads or not,
 # panics that unwind or abort). `npm test` runs it first.
 set -euo pipefail
@@ -7,6 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 cargo fmt --all --check
+node scripts/import-circles.mjs crate/library crate/showcase
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The threaded build: flags from .cargo/config.toml.
 cargo clippy --workspace --release --target wasm32-unknown-unknown --quiet -- -D warnings
@@ -14,4 +16,4 @@ cargo clippy --workspace --release --target wasm32-unknown-unknown --quiet -- -D
 RUSTFLAGS="-C target-feature=+bulk-memory -C panic=abort -Z location-detail=none -Z fmt-debug=shallow" \
   cargo clippy --workspace --release --target wasm32-unknown-unknown --target-dir target/plain --quiet \
   -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size -- -D warnings
-echo "lint: cargo fmt and clippy (host, threads, plain) clean"
+echo "lint: cargo fmt, no import circles, clippy (host, threads, plain) clean"

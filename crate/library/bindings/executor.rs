@@ -13,7 +13,8 @@ use super::combinators::MapJobs;
 use super::convert::{Options, args_from_js, py_error, python_error, text_arg, to_js, type_error};
 use super::jobs::{Job, promise};
 use crate::executors::default_executor::submit_default;
-use crate::executors::job::{ByName, PythonException};
+use crate::executors::job::PythonException;
+use crate::process::protocol::ByName;
 use crate::process::registry;
 use crate::{AnyExecutor, Executor as _, ProcessPoolExecutor, ThreadPoolExecutor};
 

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::observe::record::{self, JobRecord, JobState, Outcome, Recorded, Worker};
-use crate::platform;
+use crate::platform::{self, panic_message};
+use crate::process::protocol::ByName;
 use crate::runtime::scope::{self, RunId};
 use crate::runtime::sync::SpinLock;
 
@@ -142,27 +143,6 @@ pub struct Call<T> {
     /// The same call by registered name, for a worker that shares nothing (a process
     /// pool): what Python would pickle. Closures have none.
     pub(crate) by_name: Option<ByName>,
-}
-
-/// A call of a registered job: its name and JSON arguments. It crosses to a process
-/// worker as `[name, args]` (see `process::protocol`).
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-#[serde(from = "(String, Vec<Value>)")]
-pub struct ByName {
-    pub name: String,
-    pub args: Vec<Value>,
-}
-
-impl serde::Serialize for ByName {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (&self.name, &self.args).serialize(s)
-    }
-}
-
-impl From<(String, Vec<Value>)> for ByName {
-    fn from((name, args): (String, Vec<Value>)) -> Self {
-        ByName { name, args }
-    }
 }
 
 /// `blocks(3)`, `http_get("/index.html")`: a call as records and logs show it.
@@ -552,16 +532,6 @@ pub(crate) fn take_note() -> Option<String> {
 /// ([`crate::process::worker::on_abort`]) and the worker ends.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
-}
-
-/// A panic's message, as a job error shows it: from the payload `catch_unwind` gives, or
-/// a panic hook's (where panics abort).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic with a non-text payload".to_owned())
 }
 
 /// A new PENDING job of `executor`: its future for the submitter, its work for a queue.

@@ -40,11 +40,11 @@ use serde_json::Value;
 use crate::executors::combinators::MapResults;
 use crate::executors::error::ExecutorError;
 use crate::executors::executor::Executor;
-use crate::executors::job::{ByName, Call, JobError, JobFuture, MAX_TEXT, PoolKind, RemoteJob, clip, new_remote_job};
+use crate::executors::job::{Call, JobError, JobFuture, MAX_TEXT, PoolKind, RemoteJob, clip, new_remote_job};
 use crate::observe::log;
 use crate::observe::record::{self, JobRecord, Worker};
 use crate::platform;
-use crate::process::protocol::{Event, Outcome, ProcessHandle, Report, Sent, WorkerReport};
+use crate::process::protocol::{ByName, Event, Outcome, ProcessHandle, Report, Sent, WorkerReport};
 use crate::runtime::scope::{self, Stop};
 use crate::runtime::sync::SpinLock;
 
@@ -712,7 +712,7 @@ impl Pool {
 
     fn spawn(pool: &Arc<Pool>, k: usize, pid: u32) {
         let for_reports = pool.clone();
-        let spawned = platform::spawn_process(
+        let spawned = crate::process::spawn_process(
             pid,
             pool.initializer.clone(),
             pool.module.clone(),

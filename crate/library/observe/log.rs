@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::observe::record::Worker;
 use crate::platform;
 use crate::runtime::scope::{self, RunId};
 use crate::runtime::sync::SpinLock;
@@ -38,15 +37,6 @@ pub struct LogLine {
 }
 
 impl LogLine {
-    /// The worker it comes from: the main thread, a thread, or a process worker.
-    pub fn worker(&self) -> Worker {
-        match (self.process, &*self.thread) {
-            (MAIN_PID, MAIN_THREAD) => Worker::Main,
-            (MAIN_PID, _) => Worker::Thread(self.thread.clone()),
-            (pid, _) => Worker::Process(pid),
-        }
-    }
-
     /// Python's `%(threadName)10s %(name)18s: %(message)s`: right-aligned, never cut.
     pub fn format(&self) -> String {
         format!("{:>10} {:>18}: {}", self.thread, self.logger, self.message)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
+use crate::observe::log::{LogLine, MAIN_PID, MAIN_THREAD};
 use crate::runtime::scope::RunId;
 use crate::runtime::sync::SpinLock;
 
@@ -33,6 +34,15 @@ pub enum Worker {
 }
 
 impl Worker {
+    /// The worker that logged `line`.
+    pub fn of_line(line: &LogLine) -> Worker {
+        match (line.process, &*line.thread) {
+            (MAIN_PID, MAIN_THREAD) => Worker::Main,
+            (MAIN_PID, _) => Worker::Thread(line.thread.clone()),
+            (pid, _) => Worker::Process(pid),
+        }
+    }
+
     /// A lane's title: `MainThread`, `ThreadPoolExecutor-0_1`, `PID 10001`.
     pub fn title(&self) -> String {
         match self {
@@ -46,7 +56,7 @@ impl Worker {
 impl fmt::Display for Worker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Worker::Main => f.write_str(crate::observe::log::MAIN_THREAD),
+            Worker::Main => f.write_str(MAIN_THREAD),
             Worker::Thread(name) => f.write_str(name),
             Worker::Process(pid) => write!(f, "{pid}"),
         }

@@ -109,7 +109,7 @@ pub fn trace_events<'a>(records: &'a [JobRecord], lines: &'a [LogLine]) -> Trace
     let us = |t: f64| Some((t - zero) * 1000.0);
 
     // Workers in the order they first started a job; those that only logged come last.
-    let line_lanes: Vec<Worker> = lines.iter().map(LogLine::worker).collect();
+    let line_lanes: Vec<Worker> = lines.iter().map(Worker::of_line).collect();
     let mut first_start: Vec<(&Worker, f64)> = Vec::new();
     for r in records {
         if let (Some(worker), Some(started)) = (r.worker.as_ref(), r.started) {

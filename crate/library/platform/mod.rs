@@ -27,3 +27,13 @@ pub struct Fetched {
     /// How long the request blocked its worker, in milliseconds.
     pub ms: f64,
 }
+
+/// A panic's message, as a job error shows it: from the payload `catch_unwind` gives, or
+/// a panic hook's (where panics abort).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-text payload".to_owned())
+}

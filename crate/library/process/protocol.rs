@@ -6,6 +6,27 @@ use serde_json::Value;
 use crate::observe::log::LogLine;
 use crate::runtime::scope::RunId;
 
+/// A call of a registered job: its name and JSON arguments. It crosses to a process
+/// worker as `[name, args]`.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(from = "(String, Vec<Value>)")]
+pub struct ByName {
+    pub name: String,
+    pub args: Vec<Value>,
+}
+
+impl serde::Serialize for ByName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.name, &self.args).serialize(s)
+    }
+}
+
+impl From<(String, Vec<Value>)> for ByName {
+    fn from((name, args): (String, Vec<Value>)) -> Self {
+        ByName { name, args }
+    }
+}
+
 /// The platform's handle on one process worker.
 pub(crate) trait ProcessHandle: Send + Sync {
     fn send(&self, batch: Vec<Sent>);

@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::executors::job::{ByName, Call, call_label};
+use crate::executors::job::{Call, call_label};
+use crate::process::protocol::ByName;
 
 type Entry = Box<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 

@@ -7,10 +7,10 @@ use std::cell::RefCell;
 
 use serde_json::Value;
 
-use crate::executors::job::{ByName, call_label, catch_panic, take_note};
+use crate::executors::job::{call_label, catch_panic, take_note};
 use crate::observe::log;
 use crate::platform;
-use crate::process::protocol::{Event, Outcome, Report, Sent};
+use crate::process::protocol::{ByName, Event, Outcome, Report, Sent};
 use crate::process::registry;
 use crate::runtime::scope;
 
@@ -72,7 +72,11 @@ pub fn on_abort(message: String) -> Option<Event> {
 
 fn run(name: &str, args: Vec<Value>) -> Outcome {
     // A pool given a JavaScript module runs its functions; any other, the registry.
-    let ran = catch_panic(|| match platform::module_job(name, &args) {
+    #[cfg(target_arch = "wasm32")]
+    let from_module = module_jobs::module_job(name, &args);
+    #[cfg(not(target_arch = "wasm32"))]
+    let from_module = None;
+    let ran = catch_panic(|| match from_module {
         Some(result) => result,
         None => registry::installed().run(name, args),
     });
@@ -104,6 +108,74 @@ pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
         let next = calls.peek().map(|call| call.id);
         emit(Event::Done(Report { id, outcome, started, finished, note: take_note(), next }));
         started = finished;
+    }
+}
+
+/// Makes this process worker run its pool's jobs from the JavaScript module at `url`
+/// (its exports, or why it could not be imported).
+#[cfg(target_arch = "wasm32")]
+pub fn run_from_module(url: String, exports: Result<wasm_bindgen::JsValue, String>) {
+    module_jobs::MODULE_JOBS.with(|jobs| *jobs.borrow_mut() = Some(module_jobs::ModuleJobs { url, exports }));
+}
+
+/// Jobs from a JavaScript module, by name, in a browser's process worker.
+#[cfg(target_arch = "wasm32")]
+mod module_jobs {
+    use std::cell::RefCell;
+
+    use js_sys::{Function, Reflect};
+    use serde_json::Value;
+    use wasm_bindgen::prelude::*;
+
+    use crate::platform;
+
+    /// The JavaScript module a process worker runs jobs from: its URL, and its exports or
+    /// why it could not be imported.
+    pub(super) struct ModuleJobs {
+        pub(super) url: String,
+        pub(super) exports: Result<JsValue, String>,
+    }
+
+    thread_local! {
+        pub(super) static MODULE_JOBS: RefCell<Option<ModuleJobs>> = const { RefCell::new(None) };
+    }
+
+    /// Runs job `name` from this process worker's JavaScript module, if its pool gave it
+    /// one. Arguments and results cross as JSON, as a registered job's do; a result must
+    /// also survive `structuredClone`, the browser's rule for what may cross.
+    pub(super) fn module_job(name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        MODULE_JOBS.with(|jobs| jobs.borrow().as_ref().map(|jobs| jobs.run(name, args)))
+    }
+
+    impl ModuleJobs {
+        fn run(&self, name: &str, args: &[Value]) -> Result<Value, String> {
+            let url = &self.url;
+            let exports = self.exports.as_ref().map_err(|why| format!("the module {url} could not be imported: {why}"))?;
+            let function: Function = Reflect::get(exports, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| {
+                let names: Vec<String> =
+                    js_sys::Object::keys::<JsValue>(exports.unchecked_ref()).iter().filter_map(|k| k.as_string()).collect();
+                format!("the module {url} exports no function {name:?}; it exports: {}", names.join(", "))
+            })?;
+            let args =
+                js_sys::JSON::parse(&serde_json::to_string(args).expect("JSON values serialise")).map_err(|e| platform::describe(&e))?;
+            let result =
+                function.apply(&JsValue::UNDEFINED, args.unchecked_ref()).map_err(|e| format!("it threw {}", platform::thrown(&e)))?;
+            if Reflect::get(&result, &"then".into()).is_ok_and(|then| then.is_function()) {
+                return Err(
+                    "it returned a Promise: a process worker runs one job to its end before the next, so export a plain (not async) function"
+                        .into(),
+                );
+            }
+            let clone: Function =
+                Reflect::get(&js_sys::global(), &"structuredClone".into()).map_err(|e| platform::describe(&e))?.unchecked_into();
+            clone
+                .call1(&JsValue::UNDEFINED, &result)
+                .map_err(|e| format!("its result cannot be cloned to the page ({})", platform::thrown(&e)))?;
+            match js_sys::JSON::stringify(&result).ok().and_then(|json| json.as_string()) {
+                Some(json) => serde_json::from_str(&json).map_err(|e| format!("its result is not JSON: {e}")),
+                None => Ok(Value::Null), // undefined, as a function that returns nothing
+            }
+        }
     }
 }
 

@@ -105,7 +105,7 @@ impl Layout {
             .iter()
             .map(|line| {
                 end = end.max(line.time - origin);
-                Mark { lane: lane_of(&line.worker()).unwrap_or(0), time: line.time - origin }
+                Mark { lane: lane_of(&Worker::of_line(line)).unwrap_or(0), time: line.time - origin }
             })
             .collect();
         Layout { origin, lanes, bars, marks, kinds, end }
