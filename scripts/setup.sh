@@ -15,10 +15,17 @@ for_tests=${1:-}
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# The pinned nightly of rust-toolchain.toml (this rustup does not install it by itself).
-if ! rustup run "$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)" rustc --version >/dev/null 2>&1; then
+# The pinned nightly of rust-toolchain.toml (this rustup does not install it by itself),
+# with its components (a toolchain installed before they were listed lacks rustfmt and
+# clippy, which `npm test` runs).
+toolchain=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
   say "installing the pinned Rust toolchain"
   rustup toolchain install
+fi
+if ! rustup run "$toolchain" cargo fmt --version >/dev/null 2>&1 || ! rustup run "$toolchain" cargo clippy --version >/dev/null 2>&1; then
+  say "adding rustfmt and clippy to the pinned toolchain"
+  rustup component add --toolchain "$toolchain" rustfmt clippy
 fi
 
 cargo_tool() { # name version crate [extra install args]
