@@ -70,6 +70,8 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     const { page, close } = await open(browser, `${site.url}/index.html?scenario=run-in-executor&block-ms=300&run`);
     try {
       const shown = await page.evaluate(async () => {
+        await customElements.whenDefined('executor-timeline');
+        for (let i = 0; i < 100 && !document.querySelector('#demo')?.shadowRoot; i++) await new Promise((r) => setTimeout(r, 50));
         const demo = document.querySelector('#demo');
         const $ = (s) => demo.shadowRoot.querySelector(s);
         const $$ = (s) => [...demo.shadowRoot.querySelectorAll(s)];
@@ -235,7 +237,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           touch('pointerdown', x, y);
           touch('pointerup', x, y);
           touch('pointerleave', x, y);
-          return tip.hidden ? '' : tip.innerText;
+          return tip.hidden ? '' : tip.innerText.trim();
         };
         // Along the first worker's lane, below its ticks, until a bar answers.
         let details = '';
@@ -255,7 +257,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
         await page.touchscreen.tap(left + shown.at[0], top + shown.at[1]);
         const tip = await page.evaluate(() => {
           const t = document.querySelector('#guest').shadowRoot.querySelector('.tip');
-          return t.hidden ? '' : t.innerText;
+          return t.hidden ? '' : t.innerText.trim();
         });
         assert.match(tip, /^blocks\(\d\)\nProcessPoolExecutor/);
       }
