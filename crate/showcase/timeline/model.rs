@@ -348,11 +348,20 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
         shapes.push(Shape::Rect { x: 0.0, y: plot.lane_top(lane), w: plot.width, h: lane_h, paint: Paint::LaneStripe });
     }
     let lanes_bottom = plot.lane_top(layout.lanes.len());
+    // The last label so far: its shape's place and its right end.
+    let mut last_label: Option<(usize, f64)> = None;
     for (x, label) in view.ticks(plot, 90.0) {
         shapes.push(Shape::Rect { x, y: plot.axis - 4.0, w: 1.0, h: lanes_bottom - plot.axis + 4.0, paint: Paint::Grid });
-        // A label that would run off the right edge goes left of its tick.
+        // A label that would run off the right edge goes left of its tick; the label
+        // before it gives way, as the run's end is the one to read.
         let width = label.chars().count() as f64 * AXIS_CHAR_WIDTH;
         let x = if x + 3.0 + width > plot.width { x - 3.0 - width } else { x + 3.0 };
+        if let Some((at, right)) = last_label
+            && right + 6.0 > x
+        {
+            shapes.remove(at);
+        }
+        last_label = Some((shapes.len(), x + width));
         shapes.push(Shape::Text { x, y: plot.axis / 2.0, text: label, paint: Paint::AxisText });
     }
     let visible = |x0: f64, x1: f64| x1 >= plot.gutter && x0 <= plot.width;
@@ -995,12 +1004,22 @@ mod tests {
             let plot = Plot::new(width, 200.0, layout.lanes.len());
             // A view whose last tick is at the right edge.
             let view = View { from: 0.0, to: 3000.0 };
-            for shape in scene(&layout, &view, &plot, None) {
-                if let Shape::Text { x, text, paint: Paint::AxisText, .. } = shape {
-                    let right = x + text.chars().count() as f64 * AXIS_CHAR_WIDTH;
-                    assert!(x >= plot.gutter && right <= plot.width, "{text} at {x}..{right} of {width}");
-                }
+            let labels: Vec<(f64, f64, String)> = scene(&layout, &view, &plot, None)
+                .into_iter()
+                .filter_map(|shape| match shape {
+                    Shape::Text { x, text, paint: Paint::AxisText, .. } => {
+                        Some((x, x + text.chars().count() as f64 * AXIS_CHAR_WIDTH, text))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (x, right, text) in &labels {
+                assert!(*x >= plot.gutter && *right <= plot.width, "{text} at {x}..{right} of {width}");
             }
+            for pair in labels.windows(2) {
+                assert!(pair[0].1 < pair[1].0, "{} runs into {} at {width} px", pair[0].2, pair[1].2);
+            }
+            assert_eq!(labels.last().map(|l| l.2.as_str()), Some("3000 ms"), "the run's end keeps its label");
         }
     }
 
