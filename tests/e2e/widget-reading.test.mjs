@@ -103,11 +103,11 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       assert.match(shown.status, /^Done/);
       assert.deepEqual(
         shown.legend.map(([label]) => label),
-        ['blocking_task', 'failed', 'timed out', 'cancelled while queued', 'waiting in the queue', 'log line'],
+        ['blocking_task', 'failed', 'timed out', 'cancelled', 'queued', 'log line'],
       );
       assert.deepEqual(shown.legend[0], ['blocking_task', '1', 'swatch bar']);
       assert.deepEqual(shown.legend[1], ['failed', '0', 'swatch bar']);
-      assert.deepEqual(shown.legend[3], ['cancelled while queued', '0', 'swatch outline']);
+      assert.deepEqual(shown.legend[3], ['cancelled', '0', 'swatch outline']);
       assert.equal(shown.legend[4][2], 'swatch strip');
       assert.deepEqual(shown.legend[5], ['log line', '4', 'swatch tick']);
       assert.equal(shown.summary, 'Log lines (4)');

@@ -562,9 +562,9 @@ pub fn legend(layout: &Layout) -> Vec<LegendEntry> {
     entries.extend([
         entry("failed", Paint::Failed, Swatch::Bar, jobs(&|b| ended(b, &[Outcome::Failed, Outcome::Panicked, Outcome::WorkerDied]))),
         entry("timed out", Paint::TimedOut, Swatch::Bar, jobs(&|b| ended(b, &[Outcome::TimedOut]))),
-        entry("cancelled while queued", Paint::Cancelled, Swatch::Outline, jobs(&|b| ended(b, &[Outcome::Cancelled]))),
+        entry("cancelled", Paint::Cancelled, Swatch::Outline, jobs(&|b| ended(b, &[Outcome::Cancelled]))),
         // Every job waits a few microseconds: those that waited over a millisecond count.
-        entry("waiting in the queue", Paint::Queue, Swatch::Strip, jobs(&|b| b.started.unwrap_or(b.end) - b.submitted > 1.0)),
+        entry("queued", Paint::Queue, Swatch::Strip, jobs(&|b| b.started.unwrap_or(b.end) - b.submitted > 1.0)),
         entry("log line", Paint::Mark, Swatch::Tick, layout.marks.len()),
     ]);
     entries
@@ -1045,9 +1045,9 @@ mod tests {
                 ("cpu_task", Paint::Kind(1), Swatch::Bar, 1),
                 ("failed", Paint::Failed, Swatch::Bar, 2),
                 ("timed out", Paint::TimedOut, Swatch::Bar, 1),
-                ("cancelled while queued", Paint::Cancelled, Swatch::Outline, 1),
+                ("cancelled", Paint::Cancelled, Swatch::Outline, 1),
                 // Jobs 3-5 waited 100 ms, cpu_task 300 ms, the cancelled one 100 ms.
-                ("waiting in the queue", Paint::Queue, Swatch::Strip, 5),
+                ("queued", Paint::Queue, Swatch::Strip, 5),
                 ("log line", Paint::Mark, Swatch::Tick, 2),
             ]
         );
