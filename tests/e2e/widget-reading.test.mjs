@@ -266,6 +266,50 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     }
   });
 
+  test(`${browser}: a bar's tooltip stays on its bar through a zoom and goes when the bar leaves the view; a tick's goes when the view moves`, async () => {
+    const { page, close } = await open(browser, `${site.url}/tests/e2e/blank-widget.html`);
+    try {
+      await page.evaluate(addCompactWidget);
+      const shown = await page.evaluate(async () => {
+        const w = document.querySelector('#guest');
+        const canvas = w.shadowRoot.querySelector('canvas');
+        const tip = w.shadowRoot.querySelector('.tip');
+        const { left, top, width, lane } = window.geometryOf('#guest');
+        const move = (x, y) => canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: x, clientY: y, pointerType: 'mouse', bubbles: true }));
+        const zoomIn = (x, y) => canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: -300, ctrlKey: true, clientX: x, clientY: y, bubbles: true, cancelable: true }));
+        const seen = () => ({ hidden: tip.hidden, head: tip.querySelector('strong')?.textContent, left: parseFloat(tip.style.left) });
+        // The first bar along the first worker's lane, below its ticks.
+        const y = top + 22 + lane * 1.6;
+        let x = left + 90;
+        for (; x < left + width && (tip.hidden || !/^blocks/.test(seen().head)); x += 4) move(x, y);
+        const hovered = seen();
+        zoomIn(x, y);
+        const zoomed = seen();
+        // Zoomed far in at the run's start, before any process worker had started.
+        for (let i = 0; i < 12; i++) zoomIn(left + 171, y);
+        const away = seen();
+        canvas.dispatchEvent(new MouseEvent('dblclick', { bubbles: true }));
+        // Main's first ticks, at the run's start.
+        for (x = left + 80; x < left + width / 3 && (tip.hidden || /^blocks/.test(seen().head)); x += 1) move(x, top + 25);
+        const tick = seen();
+        zoomIn(x, top + 25);
+        return { hovered, zoomed, away, tick, afterTick: seen() };
+      });
+      assert.equal(shown.hovered.hidden, false);
+      assert.match(shown.hovered.head, /^blocks\(\d\)$/);
+      assert.equal(shown.zoomed.hidden, false, 'zoomed about the bar, its tooltip stays');
+      assert.equal(shown.zoomed.head, shown.hovered.head);
+      // The bar grew about the pointer: the tooltip stays about where it was (WebKit
+      // lays it out a few pixels off once it moves to the bar's foot).
+      assert.ok(Math.abs(shown.zoomed.left - shown.hovered.left) < 16, JSON.stringify(shown));
+      assert.equal(shown.away.hidden, true, 'the bar left the view, and its tooltip with it');
+      assert.match(shown.tick.head, /^run_blocking_tasks: /);
+      assert.equal(shown.afterTick.hidden, true, "a tick's tooltip goes when the view moves");
+    } finally {
+      await close();
+    }
+  });
+
   test(`${browser}: the frame-gap readout gives a figure, says what measured it, and misses no freeze the page's own frame timer sees`, async () => {
     const { page, close } = await open(browser, `${site.url}/tests/e2e/blank-widget.html`);
     try {
