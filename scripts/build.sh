@@ -12,8 +12,8 @@
 # one executor interface) and JavaScript-module jobs took it to 168,878 (plain wasm
 # 139,233 -> 145,019). Issue 17's readable timeline (legend, log ticks with their
 # lines, a tooltip that follows zoom, an honest frame-gap readout, the widget's replay
-# and touch taps) took it to 175,448 (plain wasm 148,230; executor-timeline.js 8,495 ->
-# 11,361, its CSS 1,747 -> 2,198). Issue 18 is to cut it to 120,000.
+# and touch taps) took it to 175,459 (plain wasm 148,230; executor-timeline.js 8,495 ->
+# 11,372, its CSS 1,747 -> 2,198). Issue 18 is to cut it to 120,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -648,11 +648,11 @@ export class ExecutorTimeline extends HTMLElement {
   #hintZoom() {
     const hint = this.#ui.hint;
     hint.hidden = false;
-    clearTimeout(this.#hintShown);
-    this.#hintShown = setTimeout(() => (hint.hidden = true), 1500);
+    clearTimeout(this.#hintTimer);
+    this.#hintTimer = setTimeout(() => (hint.hidden = true), 1500);
   }
 
-  #hintShown = 0;
+  #hintTimer = 0;
 
   #wire() {
     const ui = this.#ui;
@@ -836,7 +836,7 @@ function template() {
         ),
         element('ul', { className: 'legend', ariaLabel: 'Legend' }),
         element('div', { className: 'heartbeat' }, element('span', { className: 'track' }, element('span', { className: 'dot' })), element('span', { className: 'gap' }, 'longest frame gap –')),
-        element('details', { className: 'lines', open: true }, element('summary', {}, 'Log lines'), element('ol', {})),
+        element('details', { className: 'lines', open: true }, element('summary', {}, 'Log lines'), element('ol', { tabIndex: 0, ariaLabel: 'Log lines in view, in order' })),
       ),
     ),
     element('p', { className: 'result' }),
