@@ -58,9 +58,11 @@ class FrameGaps {
   #last = 0;
   #frame = 0;
   #observer = null;
+  #starts = 0;
 
   start() {
     this.#end();
+    this.#starts++;
     this.timer = 0;
     this.reported = LONG_FRAMES ? 0 : null;
     this.#since = this.#last = performance.now();
@@ -77,13 +79,15 @@ class FrameGaps {
     }
   }
 
-  /** Stops after the next frame (a hidden page draws none: a second at most). */
+  /** Stops after the next frame (a hidden page draws none: a second at most), unless a
+   * new run has started it again meanwhile. */
   async stop() {
+    const started = this.#starts;
     await new Promise((go) => {
       requestAnimationFrame(() => go());
       setTimeout(go, 1000);
     });
-    this.#end();
+    if (started === this.#starts) this.#end();
   }
 
   #end() {
