@@ -37,6 +37,82 @@ const ATTRIBUTE_NAMES = Object.fromEntries(Object.entries(PARAMS).map(([option, 
 const KIND_COLOURS = 8;
 /** The log panel shows a run's last so many lines. */
 const LOG_LINES = 200;
+/** The list under the timeline shows the first so many log lines in view. */
+const LINES_IN_VIEW = 100;
+
+/** The browser's own report of long frames, where it has one: Chromium's long animation
+ * frames, or else long tasks. Firefox and Safari report neither. */
+const LONG_FRAMES = ['long-animation-frame', 'longtask'].find((type) => globalThis.PerformanceObserver?.supportedEntryTypes?.includes(type));
+
+/** The longest gap between the page's frames during a run, measured apart from the
+ * widget's drawing: a requestAnimationFrame timer of its own from the moment the run
+ * starts (so a freeze while jobs are submitted, before the first frame, counts) to a
+ * frame after it ends (so does drawing the end), and the browser's long-frame entries
+ * where it reports them. */
+class FrameGaps {
+  /** The timer's longest gap (ms), and the longest entry the browser reported (ms; null
+   * where it reports none). */
+  timer = 0;
+  reported = null;
+  #since = 0;
+  #last = 0;
+  #frame = 0;
+  #observer = null;
+  #starts = 0;
+
+  start() {
+    this.#end();
+    this.#starts++;
+    this.timer = 0;
+    this.reported = LONG_FRAMES ? 0 : null;
+    this.#since = this.#last = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      this.timer = Math.max(this.timer, now - this.#last);
+      this.#last = now;
+      this.#frame = requestAnimationFrame(tick);
+    };
+    this.#frame = requestAnimationFrame(tick);
+    if (LONG_FRAMES) {
+      this.#observer = new PerformanceObserver((list) => this.#take(list.getEntries()));
+      this.#observer.observe({ type: LONG_FRAMES });
+    }
+  }
+
+  /** Stops after the next frame (a hidden page draws none: a second at most), unless a
+   * new run has started it again meanwhile. */
+  async stop() {
+    const started = this.#starts;
+    await new Promise((go) => {
+      requestAnimationFrame(() => go());
+      setTimeout(go, 1000);
+    });
+    if (started === this.#starts) this.#end();
+  }
+
+  #end() {
+    cancelAnimationFrame(this.#frame);
+    if (this.#observer) this.#take(this.#observer.takeRecords());
+    this.#observer?.disconnect();
+    this.#observer = null;
+  }
+
+  #take(entries) {
+    for (const entry of entries) if (entry.startTime + entry.duration >= this.#since) this.reported = Math.max(this.reported, entry.duration);
+  }
+
+  get longest() {
+    return Math.max(this.timer, this.reported ?? 0);
+  }
+
+  /** The figure and what measured it. */
+  describe() {
+    const ms = (value) => `${value.toFixed(1)} ms`;
+    const name = LONG_FRAMES === 'longtask' ? 'long task' : 'long animation frame';
+    const reported = this.reported === null ? 'this browser reports no long frames' : this.reported ? `longest ${name} ${ms(this.reported)}` : `no ${name} over 50 ms`;
+    return `longest frame gap ${ms(this.longest)} (page frame timer ${ms(this.timer)}; ${reported})`;
+  }
+}
 
 // One budget of workers for every widget on the page (see crate/showcase/budget.rs).
 let shared;
@@ -62,9 +138,18 @@ export class ExecutorTimeline extends HTMLElement {
   /** Lines of the run's log read so far, and the last LOG_LINES of them, shown. */
   #logFrom = 0;
   #logTail = [];
-  #lastTick = 0;
-  #longestGap = 0;
+  #gaps = new FrameGaps();
   #pointers = new Map();
+  /** Where the last pointer went down: a touch that lifts near it is a tap. */
+  #pressedAt;
+  /** When the shown run ended, for a timeline made afresh (epoch ms; undefined while it goes on). */
+  #endedAt;
+  /** The tooltip's job, whose bar it stays on through zoom and pan, and where along the bar. */
+  #tipJob;
+  #tipX = 0;
+  /** What the legend and the list of lines show, so that they change only when it does. */
+  #legendShown = '';
+  #linesShown = '';
   #ready;
 
   constructor() {
@@ -95,6 +180,7 @@ export class ExecutorTimeline extends HTMLElement {
     this.#observer?.disconnect();
     cancelAnimationFrame(this.#beat);
     cancelAnimationFrame(this.#frame);
+    this.#gaps.stop();
     // A widget taken off the page stops its run, gives back its workers, ends a wait
     // for them or for being scrolled into view (the run then ends, having started
     // nothing), and lets go of its timeline, its records and its listeners: nothing
@@ -119,6 +205,8 @@ export class ExecutorTimeline extends HTMLElement {
       this.#timeline?.free();
       this.#timeline = new wx.Timeline(this.#ui.canvas, palette(this.#ui.root));
       this.#timeline.setRun(this.#run);
+      if (this.#endedAt) this.#timeline.finish(this.#endedAt);
+      this.#legendShown = '';
     };
     makeTimeline();
     matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
@@ -153,6 +241,7 @@ export class ExecutorTimeline extends HTMLElement {
       this.#running = null;
       this.#ui.run.disabled = false;
       this.#ui.main.disabled = false;
+      this.#ui.replay.disabled = false;
     });
     return this.#running;
   }
@@ -172,9 +261,15 @@ export class ExecutorTimeline extends HTMLElement {
     return this.#timeline?.barCount ?? 0;
   }
 
-  /** The longest gap between frames (ms) during the last run. */
+  /** The longest gap between the page's frames (ms) during the last run (see FrameGaps). */
   get longestFrameGap() {
-    return this.#longestGap;
+    return this.#gaps.longest;
+  }
+
+  /** The time window on screen: ms from the run's start. */
+  get view() {
+    const [from, to] = this.#timeline?.view ?? [0, 0];
+    return { from, to };
   }
 
   /** Draws the timeline once and returns how long it took (ms): for the benchmark. */
@@ -294,13 +389,14 @@ export class ExecutorTimeline extends HTMLElement {
     const height = fixed > 0 ? fixed : Math.max(120, Math.min(this.#timeline.wantedHeight(), 420));
     this.#ui.canvas.style.height = `${height}px`;
     this.#timeline.resize(width, height, devicePixelRatio || 1);
-    this.#timeline.draw();
+    this.#redraw(false);
   }
 
   async #go() {
     const { wx, budget, waiters } = await page();
     this.#ui.run.disabled = true;
     this.#ui.main.disabled = true;
+    this.#ui.replay.disabled = true;
     const plan = this.#plan();
     if (!plan) throw new Error(this.#ui.status.textContent);
     if (!this.#visible) {
@@ -317,11 +413,11 @@ export class ExecutorTimeline extends HTMLElement {
     const options = this.#options();
     wx.forgetRun(this.#run);
     this.#run = wx.newRun();
+    this.#endedAt = undefined;
     this.#timeline.setRun(this.#run);
     this.#byProcess = plan.executor === 'processes';
     this.#clearLog();
     this.#ui.result.textContent = '';
-    this.#longestGap = 0;
     this.#heartbeat();
     this.#say(`Running on ${plan.executor}…`, 'busy');
     this.#emit('runstart', { run: this.#run, scenario, options });
@@ -342,13 +438,15 @@ export class ExecutorTimeline extends HTMLElement {
       if (error) throw error;
       return [];
     }
+    this.#endedAt = this.#timeline.finish();
     this.#update();
     this.#resize();
-    cancelAnimationFrame(this.#beat);
+    await this.#stopHeartbeat();
+    this.#ui.replay.textContent = 'Run again';
     const records = wx.runRecords(this.#run);
     this.#ui.result.textContent = error ? `Failed: ${error.message}` : `Result: ${JSON.stringify(result)}`;
     this.#ui.result.className = error ? 'result error' : 'result';
-    this.#say(`Done: ${records.length} jobs · longest frame gap ${this.#longestGap.toFixed(1)} ms`);
+    this.#say(`Done: ${records.length} jobs · longest frame gap ${this.#gaps.longest.toFixed(1)} ms`);
     this.#emit('runcomplete', { run: this.#run, records, result, error });
     if (error) throw error;
     return records;
@@ -373,9 +471,58 @@ export class ExecutorTimeline extends HTMLElement {
     const timeline = this.#timeline;
     timeline.refresh();
     if (this.#ui.canvas.clientHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
-    timeline.draw();
+    this.#redraw(false);
     for (const record of timeline.takeFinished()) this.#emit('jobfinished', { record });
     this.#showLog();
+  }
+
+  /** Draws the timeline and what follows its view: the tooltip, the legend, the lines.
+   * `moved`: the reader zoomed or panned. */
+  #redraw(moved) {
+    if (!this.#timeline) return;
+    this.#timeline.draw();
+    this.#placeTip(moved);
+    this.#showLegend();
+    this.#showLines();
+  }
+
+  /** The legend's entries, each with the colour and shape the timeline draws it in, and
+   * how many the run has (none: dimmed). */
+  #showLegend() {
+    const entries = this.#timeline.legend();
+    const shown = JSON.stringify(entries);
+    if (shown === this.#legendShown) return;
+    this.#legendShown = shown;
+    this.#ui.legend.replaceChildren(
+      ...entries.map(({ label, colour, swatch, count }) => {
+        const mark = element('span', { className: `swatch ${swatch}` });
+        mark.style.setProperty('--swatch', colour);
+        return element('li', { className: count ? '' : 'none' }, mark, element('span', {}, label), element('span', { className: 'count' }, count.toLocaleString('en')));
+      }),
+    );
+  }
+
+  /** The log lines whose ticks are in view, in order, numbered as in the run: scenarios
+   * 3 and 4 are about that order, which ticks a millisecond apart cannot show. */
+  #showLines() {
+    const all = this.#timeline.lineCount;
+    const count = (n) => n.toLocaleString('en');
+    // Closed, the list costs nothing but its count.
+    if (!this.#ui.lines.parentElement.open) {
+      this.#ui.linesSummary.textContent = `Log lines (${count(all)})`;
+      this.#linesShown = '';
+      return;
+    }
+    const { rows, total } = this.#timeline.linesInView(LINES_IN_VIEW);
+    const shown = `${all} ${total} ${rows.map((row) => row[0]).join()}`;
+    if (shown === this.#linesShown) return;
+    this.#linesShown = shown;
+    this.#ui.linesSummary.textContent = total === all ? `Log lines (${count(all)})` : `Log lines: ${count(total)} of ${count(all)}, those in view`;
+    const items = rows.map(([number, time, lane, said]) =>
+      element('li', { value: number }, element('span', { className: 'time' }, time), ' ', element('span', { className: 'lane' }, lane), ' ', element('span', { className: 'said' }, said)),
+    );
+    if (total > rows.length) items.push(element('li', { className: 'more' }, `… ${count(total - rows.length)} more in view: zoom in, or read the log and the trace`));
+    this.#ui.lines.replaceChildren(...items);
   }
 
   #clearLog() {
@@ -407,22 +554,22 @@ export class ExecutorTimeline extends HTMLElement {
     if (!plan) return;
     this.#wx.forgetRun(this.#run);
     this.#run = this.#wx.newRun();
+    this.#endedAt = undefined;
     this.#timeline.setRun(this.#run);
     this.#byProcess = false;
     this.#clearLog();
-    this.#longestGap = 0;
     this.#heartbeat();
     this.#say('Running on the main thread: the page cannot draw until it ends…', 'busy');
     // Let that message and one more heartbeat frame show before the page freezes.
     await new Promise((go) => requestAnimationFrame(() => setTimeout(go, 30)));
     const results = this.#wx.runOnMainThread(this.#scenario, { ...this.#options(), run: this.#run });
-    // Two frames, so that the heartbeat's first frame after the freeze has measured it.
-    await new Promise((go) => requestAnimationFrame(() => requestAnimationFrame(go)));
+    this.#endedAt = this.#timeline.finish();
     this.#update();
     this.#resize();
-    cancelAnimationFrame(this.#beat);
+    // The timer's first frame after the freeze measures it.
+    await this.#stopHeartbeat();
     this.#ui.result.textContent = `Results on the main thread: ${JSON.stringify(results)}`;
-    this.#say(`Done on the main thread · longest frame gap ${this.#longestGap.toFixed(1)} ms`);
+    this.#say(`Done on the main thread · longest frame gap ${this.#gaps.longest.toFixed(1)} ms`);
   }
 
   #emit(type, detail) {
@@ -432,17 +579,14 @@ export class ExecutorTimeline extends HTMLElement {
   #beat = 0;
 
   /** The heartbeat, while a run goes on (an idle page should cost nothing): a dot that
-   * moves once a frame, and the longest gap between frames. */
+   * moves once a frame, and the longest gap between the page's frames (FrameGaps). */
   #heartbeat() {
     cancelAnimationFrame(this.#beat);
+    this.#gaps.start();
+    this.#ui.gap.textContent = 'longest frame gap –';
     const still = matchMedia('(prefers-reduced-motion: reduce)');
     const tick = (now) => {
-      if (this.#lastTick) {
-        const gap = now - this.#lastTick;
-        if (gap > this.#longestGap) this.#longestGap = gap;
-        this.#ui.gap.textContent = `longest frame gap ${this.#longestGap.toFixed(1)} ms`;
-      }
-      this.#lastTick = now;
+      this.#ui.gap.textContent = this.#gaps.describe();
       const phase = (now / 1000) % 2;
       const x = phase < 1 ? phase : 2 - phase;
       // Reduced motion: the dot stays and blinks a frame count instead of sliding.
@@ -450,25 +594,69 @@ export class ExecutorTimeline extends HTMLElement {
       else this.#ui.dot.style.transform = `translateX(${(x * 100).toFixed(1)}%)`;
       this.#beat = requestAnimationFrame(tick);
     };
-    this.#lastTick = 0;
     this.#beat = requestAnimationFrame(tick);
   }
 
-  #tip(id, x, y) {
+  async #stopHeartbeat() {
+    await this.#gaps.stop();
+    cancelAnimationFrame(this.#beat);
+    this.#ui.gap.textContent = this.#gaps.describe();
+  }
+
+  /** The tooltip for `target` (from `targetAt`: a job, or log lines; null hides it) at
+   * (`x`, `y`) on the canvas. */
+  #tip(target, x, y) {
     const tip = this.#ui.tip;
-    if (id === undefined || id === null) {
+    this.#tipJob = target?.job;
+    this.#tipX = x;
+    if (!target) {
       tip.hidden = true;
       return;
     }
-    const [head, ...rest] = this.#timeline.details(id);
-    const strong = document.createElement('strong');
-    strong.textContent = head;
-    tip.replaceChildren(strong, ...rest.map((line) => Object.assign(document.createElement('div'), { textContent: line })));
+    if (target.job !== undefined) {
+      const [head, ...rest] = this.#timeline.details(target.job);
+      tip.replaceChildren(element('strong', {}, head), ...rest.map((line) => element('div', {}, line)));
+    } else {
+      const shown = target.lines.slice(0, 6);
+      const rows = shown.map(([time, lane, said]) => element('div', {}, element('strong', {}, said), element('div', { className: 'muted' }, `${time} · ${lane}`)));
+      if (target.lines.length > shown.length) rows.push(element('div', { className: 'muted' }, `… ${target.lines.length - shown.length} more lines here: zoom in`));
+      tip.replaceChildren(...rows);
+    }
     tip.hidden = false;
+    this.#moveTip(x, y);
+  }
+
+  #moveTip(x, y) {
+    const tip = this.#ui.tip;
     const box = this.#ui.box.getBoundingClientRect();
-    tip.style.left = `${Math.min(x + 12, box.width - tip.offsetWidth - 4)}px`;
+    tip.style.left = `${Math.max(0, Math.min(x + 12, box.width - tip.offsetWidth - 4))}px`;
     tip.style.top = `${y + 14}px`;
   }
+
+  /** After a zoom, a pan (`moved`) or a frame of the run: a job's tooltip stays on its
+   * bar, or goes with it out of view; log lines' tooltips go when the reader moves the
+   * view (their ticks move away). */
+  #placeTip(moved) {
+    if (this.#ui.tip.hidden || (this.#tipJob === undefined && !moved)) return;
+    const box = this.#tipJob === undefined ? undefined : this.#timeline.barBox(this.#tipJob);
+    if (!box) {
+      this.#tip(null);
+      return;
+    }
+    const [x, y, width, height] = box;
+    this.#tipX = Math.min(Math.max(this.#tipX, x), x + width);
+    this.#moveTip(this.#tipX, y + height - 14);
+  }
+
+  /** Says once in a while, over the timeline, how to zoom with the wheel. */
+  #hintZoom() {
+    const hint = this.#ui.hint;
+    hint.hidden = false;
+    clearTimeout(this.#hintTimer);
+    this.#hintTimer = setTimeout(() => (hint.hidden = true), 1500);
+  }
+
+  #hintTimer = 0;
 
   #wire() {
     const ui = this.#ui;
@@ -477,16 +665,29 @@ export class ExecutorTimeline extends HTMLElement {
       const r = canvas.getBoundingClientRect();
       return [event.clientX - r.left, event.clientY - r.top];
     };
-    const redraw = () => this.#timeline?.draw();
+    const redraw = () => this.#redraw(true);
     canvas.addEventListener('wheel', (event) => {
       if (!this.#timeline) return;
+      // A guest in a page: the wheel scrolls the page, unless Ctrl or ⌘ is held (a
+      // trackpad's pinch comes as a wheel with Ctrl) or the timeline has been clicked.
+      if (!(event.ctrlKey || event.metaKey || this.shadowRoot.activeElement === canvas)) {
+        this.#hintZoom();
+        return;
+      }
       event.preventDefault();
-      this.#timeline.zoomAt(at(event)[0], Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.002)));
+      // A pinch's steps are small, a wheel's notch large (lines in Firefox): each zooms
+      // by a step a reader can follow.
+      const dy = event.deltaMode === WheelEvent.DOM_DELTA_LINE ? event.deltaY * 33 : event.deltaY;
+      this.#timeline.zoomAt(at(event)[0], Math.exp(-dy * (Math.abs(dy) < 50 ? 0.01 : 0.002)));
       redraw();
     }, { passive: false });
     canvas.addEventListener('pointerdown', (event) => {
-      canvas.setPointerCapture(event.pointerId);
+      // A pointer already gone cannot be captured; the drag then ends at the edge.
+      try {
+        canvas.setPointerCapture(event.pointerId);
+      } catch {}
       this.#pointers.set(event.pointerId, at(event));
+      this.#pressedAt = at(event);
     });
     canvas.addEventListener('pointermove', (event) => {
       if (!this.#timeline) return;
@@ -504,12 +705,24 @@ export class ExecutorTimeline extends HTMLElement {
         redraw();
       }
       if (last) this.#pointers.set(event.pointerId, [x, y]);
-      else this.#tip(this.#timeline.hitAt(x, y), x, y);
+      else this.#tip(this.#timeline.targetAt(x, y), x, y);
     });
     const lift = (event) => this.#pointers.delete(event.pointerId);
-    canvas.addEventListener('pointerup', lift);
+    canvas.addEventListener('pointerup', (event) => {
+      lift(event);
+      // A touch screen has no hover: a tap (a touch that did not drag) shows what is
+      // under it, and selects a job's bar; a tap on nothing hides the tooltip.
+      const [x, y] = at(event);
+      const [x0, y0] = this.#pressedAt ?? [Infinity, Infinity];
+      if (event.pointerType !== 'touch' || !this.#timeline || Math.hypot(x - x0, y - y0) > 10) return;
+      const target = this.#timeline.targetAt(x, y);
+      this.#timeline.select(target?.job);
+      this.#tip(target, x, y);
+      this.#redraw(false);
+    });
     canvas.addEventListener('pointercancel', lift);
-    canvas.addEventListener('pointerleave', () => this.#tip(null));
+    // A finger lifted leaves the canvas too: its tooltip stays until the next tap.
+    canvas.addEventListener('pointerleave', (event) => event.pointerType !== 'touch' && this.#tip(null));
     canvas.addEventListener('dblclick', () => {
       this.#timeline?.fit();
       redraw();
@@ -522,7 +735,7 @@ export class ExecutorTimeline extends HTMLElement {
       if (steps[event.key]) {
         const id = timeline.step(steps[event.key]);
         const box = id === undefined ? null : timeline.barBox(id);
-        this.#tip(id, box ? box[0] : 0, box ? box[1] + box[3] - 14 : 0);
+        this.#tip(id === undefined ? null : { job: id }, box ? box[0] : 0, box ? box[1] + box[3] - 14 : 0);
         ui.live.textContent = id === undefined ? '' : timeline.details(id).join('; ');
       } else if (event.key === '+' || event.key === '=') timeline.zoomAt(middle, 1.5);
       else if (event.key === '-') timeline.zoomAt(middle, 1 / 1.5);
@@ -544,6 +757,8 @@ export class ExecutorTimeline extends HTMLElement {
       });
     }
     ui.run.addEventListener('click', () => this.run().catch(() => {}));
+    ui.replay.addEventListener('click', () => this.run().catch(() => {}));
+    ui.lines.parentElement.addEventListener('toggle', () => this.#timeline && this.#showLines());
     ui.main.addEventListener('click', () => this.#onMainThread());
     ui.saveTrace.addEventListener('click', () => download(`${this.#scenario}.trace.json`, this.trace()));
     ui.saveRecords.addEventListener('click', () => download(`${this.#scenario}.records.json`, this.records()));
@@ -595,7 +810,12 @@ function template() {
   const root = element(
     'div',
     { className: 'wx' },
-    element('div', { className: 'head' }, element('strong', { className: 'title' }), element('span', { className: 'build' })),
+    element(
+      'div',
+      { className: 'head' },
+      element('strong', { className: 'title' }),
+      element('span', { className: 'corner' }, element('span', { className: 'build' }), element('button', { type: 'button', className: 'replay secondary' }, 'Run')),
+    ),
     element(
       'form',
       { className: 'controls' },
@@ -611,8 +831,16 @@ function template() {
       element(
         'div',
         { className: 'timeline' },
-        element('div', { className: 'box' }, element('canvas', { tabIndex: 0, role: 'img', ariaLabel: 'Timeline: a lane per worker, a bar per job. Arrow keys move between jobs, + and - zoom, 0 fits, Escape clears.' }), element('div', { className: 'tip', role: 'tooltip', hidden: true })),
+        element(
+          'div',
+          { className: 'box' },
+          element('canvas', { tabIndex: 0, role: 'img', ariaLabel: 'Timeline: a lane per worker, a bar per job, a tick per log line. Arrow keys move between jobs, + and - zoom, 0 fits, Escape clears.' }),
+          element('div', { className: 'tip', role: 'tooltip', hidden: true }),
+          element('div', { className: 'hint', hidden: true }, 'To zoom, hold Ctrl (⌘) while scrolling, or click the timeline first'),
+        ),
+        element('ul', { className: 'legend', ariaLabel: 'Legend' }),
         element('div', { className: 'heartbeat' }, element('span', { className: 'track' }, element('span', { className: 'dot' })), element('span', { className: 'gap' }, 'longest frame gap –')),
+        element('details', { className: 'lines', open: true }, element('summary', {}, 'Log lines'), element('ol', { tabIndex: 0, ariaLabel: 'Log lines in view, in order' })),
       ),
     ),
     element('p', { className: 'result' }),
@@ -639,6 +867,11 @@ function ui(shadow) {
     box: $('.box'),
     canvas: $('canvas'),
     tip: $('.tip'),
+    hint: $('.hint'),
+    legend: $('.legend'),
+    lines: $('.lines ol'),
+    linesSummary: $('.lines summary'),
+    replay: $('.replay'),
     dot: $('.dot'),
     gap: $('.gap'),
     result: $('.result'),

@@ -5,8 +5,8 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, View};
-use web_executors::observe::log;
+use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, Swatch, Target, View};
+use web_executors::observe::log::{self, LogLine};
 use web_executors::observe::record::{JobRecord, RunReader};
 use web_executors::platform;
 
@@ -22,6 +22,10 @@ pub struct Timeline {
     /// Reads only what changed in the run since the last frame.
     reader: RunReader,
     records: Vec<JobRecord>,
+    /// The run's log, which the layout's marks point into.
+    lines: Vec<LogLine>,
+    /// When the run ended (epoch ms); None while it goes on.
+    ended: Option<f64>,
     layout: Layout,
     view: View,
     /// The view follows the run until the user zooms or pans.
@@ -84,6 +88,8 @@ impl Timeline {
             run: 0,
             reader: RunReader::default(),
             records: Vec::new(),
+            lines: Vec::new(),
+            ended: None,
             layout: Layout::default(),
             view: View { from: 0.0, to: 1.0 },
             follow: true,
@@ -101,6 +107,7 @@ impl Timeline {
         self.run = run;
         self.reader = RunReader::new(run);
         self.records.clear();
+        self.ended = None;
         self.follow = true;
         self.selected = None;
         self.reported.clear();
@@ -110,10 +117,20 @@ impl Timeline {
     /// Reads the run's records and log again (while it goes on, once a frame).
     pub fn refresh(&mut self) {
         self.reader.read(&mut self.records);
-        self.layout = Layout::new(&self.records, &log::lines_of_run(self.run), platform::now_ms());
+        self.lines = log::lines_of_run(self.run);
+        self.layout = Layout::new(&self.records, &self.lines, self.ended.unwrap_or_else(platform::now_ms));
         if self.follow {
             self.view = View::fit(&self.layout);
         }
+    }
+
+    /// The run ended at `at` (epoch ms), or now: the axis stops there. Returns the time,
+    /// for a timeline made afresh for the same run (a change of colour scheme).
+    pub fn finish(&mut self, at: Option<f64>) -> f64 {
+        let at = at.unwrap_or_else(platform::now_ms);
+        self.ended = Some(at);
+        self.refresh();
+        at
     }
 
     /// The canvas's size in CSS pixels and the device pixel ratio.
@@ -201,12 +218,6 @@ impl Timeline {
         self.view = View::fit(&self.layout);
     }
 
-    /// The id of the job whose bar is at (`x`, `y`), if any.
-    #[wasm_bindgen(js_name = hitAt)]
-    pub fn hit_at(&self, x: f64, y: f64) -> Option<f64> {
-        timeline::hit(&self.layout, &self.view, &self.plot(), x, y).map(|id| id as f64)
-    }
-
     /// Selects job `id` (or nothing), outlined on the next draw.
     pub fn select(&mut self, id: Option<f64>) {
         self.selected = id.map(|id| id as u64);
@@ -230,15 +241,76 @@ impl Timeline {
         self.records.iter().find(|r| r.id == id as u64).map(timeline::details).unwrap_or_default()
     }
 
-    /// Where job `id`'s bar is, as [x, y, width, height] in CSS pixels: for placing
-    /// the tooltip of a bar chosen with the keyboard.
+    /// Where job `id`'s bar is on screen, as [x, y, width, height] in CSS pixels, or
+    /// nothing when it is out of view: for placing its tooltip after a key, a zoom or a
+    /// pan.
     #[wasm_bindgen(js_name = barBox)]
     pub fn bar_box(&self, id: f64) -> Option<Vec<f64>> {
-        let plot = self.plot();
-        let bar = self.layout.bars.iter().find(|b| b.id == id as u64)?;
-        let x0 = self.view.x(bar.started.unwrap_or(bar.submitted), &plot);
-        let x1 = self.view.x(bar.end, &plot);
-        Some(vec![x0, plot.axis + bar.lane as f64 * plot.lane_height, x1 - x0, plot.lane_height])
+        timeline::bar_box(&self.layout, &self.view, &self.plot(), id as u64).map(Vec::from)
+    }
+
+    /// What is at (`x`, `y`): `{ job: id }`, `{ lines: [[time, lane, 'logger: message'], …] }`
+    /// (log lines' ticks, oldest first), or null.
+    #[wasm_bindgen(js_name = targetAt)]
+    pub fn target_at(&self, x: f64, y: f64) -> JsValue {
+        let target = js_sys::Object::new();
+        let (key, value): (&str, JsValue) = match timeline::target(&self.layout, &self.view, &self.plot(), x, y) {
+            None => return JsValue::NULL,
+            Some(Target::Job(id)) => ("job", (id as f64).into()),
+            Some(Target::Lines(lines)) => ("lines", lines.iter().map(|&at| self.line_row(at)).collect::<js_sys::Array>().into()),
+        };
+        let _ = js_sys::Reflect::set(&target, &key.into(), &value);
+        target.into()
+    }
+
+    /// The log lines whose ticks are in view, oldest first: `{ rows, total }`, the first
+    /// `most` as [number in the run, time, lane, 'logger: message'], and how many are in
+    /// view.
+    #[wasm_bindgen(js_name = linesInView)]
+    pub fn lines_in_view(&self, most: usize) -> JsValue {
+        let (shown, total) = timeline::lines_in_view(&self.layout, &self.view, most);
+        let rows: js_sys::Array = shown
+            .iter()
+            .map(|&at| {
+                let row = self.line_row(at);
+                row.unshift(&(at as f64 + 1.0).into());
+                row
+            })
+            .collect();
+        let list = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&list, &"rows".into(), &rows);
+        let _ = js_sys::Reflect::set(&list, &"total".into(), &(total as f64).into());
+        list.into()
+    }
+
+    fn line_row(&self, at: usize) -> js_sys::Array {
+        timeline::line_text(&self.layout, &self.lines[at]).iter().map(|text| JsValue::from_str(text)).collect()
+    }
+
+    /// The legend: `[{ label, colour, swatch, count }]`, swatch being `bar`, `outline`,
+    /// `strip` or `tick`, the colour this timeline paints it with.
+    pub fn legend(&self) -> js_sys::Array {
+        timeline::legend(&self.layout)
+            .into_iter()
+            .map(|entry| {
+                let swatch = match entry.swatch {
+                    Swatch::Bar => "bar",
+                    Swatch::Outline => "outline",
+                    Swatch::Strip => "strip",
+                    Swatch::Tick => "tick",
+                };
+                let item = js_sys::Object::new();
+                for (key, value) in [
+                    ("label", JsValue::from_str(&entry.label)),
+                    ("colour", self.colour(entry.paint).into()),
+                    ("swatch", swatch.into()),
+                    ("count", (entry.count as f64).into()),
+                ] {
+                    let _ = js_sys::Reflect::set(&item, &key.into(), &value);
+                }
+                JsValue::from(item)
+            })
+            .collect()
     }
 
     /// The records of jobs that settled since the last call (as of the last refresh).
@@ -264,6 +336,18 @@ impl Timeline {
     #[wasm_bindgen(getter)]
     pub fn lanes(&self) -> Vec<String> {
         self.layout.lanes.iter().map(|l| l.title.clone()).collect()
+    }
+
+    /// The time window on screen, [from, to] in ms from the run's start.
+    #[wasm_bindgen(getter)]
+    pub fn view(&self) -> Vec<f64> {
+        vec![self.view.from, self.view.to]
+    }
+
+    /// The run's log lines, each a tick.
+    #[wasm_bindgen(getter, js_name = lineCount)]
+    pub fn line_count(&self) -> usize {
+        self.layout.marks.len()
     }
 
     /// The job kinds in colour order.

@@ -35,6 +35,8 @@ pub struct Bar {
 pub struct Mark {
     pub lane: usize,
     pub time: f64,
+    /// Its place in the lines the layout was made from.
+    pub line: usize,
 }
 
 /// Lanes, bars and marks of one run.
@@ -49,7 +51,8 @@ pub struct Layout {
     pub marks: Vec<Mark>,
     /// Function names in order of first submission: `blocks`, `cpu_task`.
     pub kinds: Vec<String>,
-    /// The latest time in the layout.
+    /// The end of the run so far: its last job or line, or the time it has reached
+    /// (a run goes on after its last job while main sleeps).
     pub end: f64,
 }
 
@@ -59,7 +62,9 @@ pub fn kind_of(label: &str) -> &str {
 }
 
 impl Layout {
-    /// Lays out `records` and `lines` as of `now` (epoch ms), which ends open bars.
+    /// Lays out `records` and `lines` as of `now` (epoch ms): the time the run has
+    /// reached, which ends open bars and the axis (now while the run goes on, its end
+    /// once it has ended).
     pub fn new(records: &[JobRecord], lines: &[LogLine], now: f64) -> Layout {
         let origin = records.iter().map(|r| r.submitted).chain(lines.iter().map(|l| l.time)).fold(f64::INFINITY, f64::min);
         if !origin.is_finite() {
@@ -75,7 +80,7 @@ impl Layout {
             }
         }
         let mut kinds: Vec<String> = Vec::new();
-        let mut end = 0.0_f64;
+        let mut end = now - origin;
         // A page has a few workers: a look along the lanes is enough.
         let lane_of = |worker: &Worker| lanes.iter().position(|lane| lane.worker == *worker);
         let bars = records
@@ -103,9 +108,10 @@ impl Layout {
             .collect();
         let marks = lines
             .iter()
-            .map(|line| {
+            .enumerate()
+            .map(|(at, line)| {
                 end = end.max(line.time - origin);
-                Mark { lane: lane_of(&Worker::of_line(line)).unwrap_or(0), time: line.time - origin }
+                Mark { lane: lane_of(&Worker::of_line(line)).unwrap_or(0), time: line.time - origin, line: at }
             })
             .collect();
         Layout { origin, lanes, bars, marks, kinds, end }
@@ -139,6 +145,14 @@ const MIN_LANE: f64 = 14.0;
 const MAX_LANE: f64 = 34.0;
 /// Advance of one character of the bar labels' 11 px monospace font.
 pub const CHAR_WIDTH: f64 = 6.7;
+/// The widest advance of a character of the axis labels' 12 px sans-serif font
+/// (digits, a space, `ms`, taken together): room enough, in any engine's font.
+const AXIS_CHAR_WIDTH: f64 = 7.5;
+/// A log line's tick: its width and height at the top of its lane.
+const MARK_WIDTH: f64 = 2.0;
+const MARK_HEIGHT: f64 = 8.0;
+/// How far from a tick or a bar (px) the pointer still points at it.
+const REACH: f64 = 4.0;
 
 impl Plot {
     /// `lanes` lanes in `width` × `height`; the height it needs may be more (see
@@ -334,9 +348,21 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
         shapes.push(Shape::Rect { x: 0.0, y: plot.lane_top(lane), w: plot.width, h: lane_h, paint: Paint::LaneStripe });
     }
     let lanes_bottom = plot.lane_top(layout.lanes.len());
+    // The last label so far: its shape's place and its right end.
+    let mut last_label: Option<(usize, f64)> = None;
     for (x, label) in view.ticks(plot, 90.0) {
         shapes.push(Shape::Rect { x, y: plot.axis - 4.0, w: 1.0, h: lanes_bottom - plot.axis + 4.0, paint: Paint::Grid });
-        shapes.push(Shape::Text { x: x + 3.0, y: plot.axis / 2.0, text: label, paint: Paint::AxisText });
+        // A label that would run off the right edge goes left of its tick; the label
+        // before it gives way, as the run's end is the one to read.
+        let width = label.chars().count() as f64 * AXIS_CHAR_WIDTH;
+        let x = if x + 3.0 + width > plot.width { x - 3.0 - width } else { x + 3.0 };
+        if let Some((at, right)) = last_label
+            && right + 6.0 > x
+        {
+            shapes.remove(at);
+        }
+        last_label = Some((shapes.len(), x + width));
+        shapes.push(Shape::Text { x, y: plot.axis / 2.0, text: label, paint: Paint::AxisText });
     }
     let visible = |x0: f64, x1: f64| x1 >= plot.gutter && x0 <= plot.width;
     // Queue waits: one strip along each lane's foot, the union of the waits in it.
@@ -410,7 +436,7 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
         let x = view.x(mark.time, plot).floor();
         if visible(x, x) && x > last_tick[mark.lane] {
             last_tick[mark.lane] = x;
-            shapes.push(Shape::Rect { x, y: plot.lane_top(mark.lane), w: 1.0, h: 5.0, paint: Paint::Mark });
+            shapes.push(Shape::Rect { x, y: plot.lane_top(mark.lane), w: MARK_WIDTH, h: MARK_HEIGHT, paint: Paint::Mark });
         }
     }
     if let Some(bar) = selected.and_then(|id| layout.bars.iter().find(|b| b.id == id)) {
@@ -433,7 +459,7 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
     shapes
 }
 
-/// The bar under (`x`, `y`), if any: the nearest within 3 px in that lane.
+/// The bar under (`x`, `y`), if any: the nearest within `REACH` px in that lane.
 pub fn hit(layout: &Layout, view: &View, plot: &Plot, x: f64, y: f64) -> Option<u64> {
     if x < plot.gutter || y < plot.axis {
         return None;
@@ -452,10 +478,103 @@ pub fn hit(layout: &Layout, view: &View, plot: &Plot, x: f64, y: f64) -> Option<
             } else {
                 0.0
             };
-            (distance <= 3.0).then_some((distance, b.id))
+            (distance <= REACH).then_some((distance, b.id))
         })
         .min_by(|a, b| a.0.partial_cmp(&b.0).expect("finite"))
         .map(|(_, id)| id)
+}
+
+/// What the pointer points at: a job's bar, or log lines' ticks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Job(u64),
+    /// The lines (their places in the layout's lines) whose ticks are within reach in
+    /// that lane, oldest first: lines a few microseconds apart share a pixel.
+    Lines(Vec<usize>),
+}
+
+/// What is under (`x`, `y`): log lines where the pointer is on their ticks' band at the
+/// lane's top, or in a lane where no bar is in reach; else the bar, if any.
+pub fn target(layout: &Layout, view: &View, plot: &Plot, x: f64, y: f64) -> Option<Target> {
+    if x < plot.gutter - REACH || y < plot.axis {
+        return None;
+    }
+    let lane = ((y - plot.axis) / plot.lane_height) as usize;
+    let lines: Vec<usize> =
+        layout.marks.iter().filter(|m| m.lane == lane && (view.x(m.time, plot) - x).abs() <= REACH).map(|m| m.line).collect();
+    let job = hit(layout, view, plot, x, y);
+    let on_ticks = y <= plot.lane_top(lane) + MARK_HEIGHT + 2.0;
+    if !lines.is_empty() && (on_ticks || job.is_none()) { Some(Target::Lines(lines)) } else { job.map(Target::Job) }
+}
+
+/// Where job `id`'s bar is on screen, as [x, y, width, height] in CSS pixels, cut to
+/// the plot; None when it is out of view (zoomed or panned away) or not drawn.
+pub fn bar_box(layout: &Layout, view: &View, plot: &Plot, id: u64) -> Option<[f64; 4]> {
+    let bar = layout.bars.iter().find(|b| b.id == id && (b.started.is_some() || b.progress == Progress::Ended(Outcome::Cancelled)))?;
+    let (x0, x1) = bar_span(bar, view, plot);
+    let (x0, x1) = (x0.max(plot.gutter), x1.min(plot.width));
+    (x1 >= x0).then(|| [x0, plot.lane_top(bar.lane), x1 - x0, plot.lane_height])
+}
+
+/// The log lines whose ticks are in view, oldest first: the first `most` of them (their
+/// places in the layout's lines), and how many there are in all.
+pub fn lines_in_view(layout: &Layout, view: &View, most: usize) -> (Vec<usize>, usize) {
+    let mut shown = Vec::new();
+    let mut all = 0;
+    for mark in layout.marks.iter().filter(|m| m.time >= view.from && m.time <= view.to) {
+        if shown.len() < most {
+            shown.push(mark.line);
+        }
+        all += 1;
+    }
+    (shown, all)
+}
+
+/// How a legend entry's swatch is drawn: as the timeline draws what it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swatch {
+    Bar,
+    Outline,
+    /// The queue's strip along a lane's foot.
+    Strip,
+    /// A log line's tick.
+    Tick,
+}
+
+/// One entry of the legend: what a colour and a shape mean, and how many of them the
+/// run has (an entry with none stays, dimmed, so that the legend holds still).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    pub label: String,
+    pub paint: Paint,
+    pub swatch: Swatch,
+    pub count: usize,
+}
+
+/// The legend of `layout`: each job kind in its colour, then the ways a job can end
+/// other than well, the queue's strip and the log's ticks.
+pub fn legend(layout: &Layout) -> Vec<LegendEntry> {
+    let jobs = |wanted: &dyn Fn(&Bar) -> bool| layout.bars.iter().filter(|b| wanted(b)).count();
+    let ended = |bar: &Bar, outcomes: &[Outcome]| matches!(bar.progress, Progress::Ended(o) if outcomes.contains(&o));
+    let entry = |label: &str, paint, swatch, count| LegendEntry { label: label.to_owned(), paint, swatch, count };
+    let mut entries: Vec<LegendEntry> =
+        layout.kinds.iter().enumerate().map(|(k, kind)| entry(kind, Paint::Kind(k), Swatch::Bar, jobs(&|b| b.kind == k))).collect();
+    entries.extend([
+        entry("failed", Paint::Failed, Swatch::Bar, jobs(&|b| ended(b, &[Outcome::Failed, Outcome::Panicked, Outcome::WorkerDied]))),
+        entry("timed out", Paint::TimedOut, Swatch::Bar, jobs(&|b| ended(b, &[Outcome::TimedOut]))),
+        entry("cancelled", Paint::Cancelled, Swatch::Outline, jobs(&|b| ended(b, &[Outcome::Cancelled]))),
+        // Every job waits a few microseconds: those that waited over a millisecond count.
+        entry("queued", Paint::Queue, Swatch::Strip, jobs(&|b| b.started.unwrap_or(b.end) - b.submitted > 1.0)),
+        entry("log line", Paint::Mark, Swatch::Tick, layout.marks.len()),
+    ]);
+    entries
+}
+
+/// A log line as the tooltip and the list say it: its time in the run, its lane, its
+/// logger and message.
+pub fn line_text(layout: &Layout, line: &LogLine) -> [String; 3] {
+    let lane = layout.lanes.iter().find(|lane| lane.worker == line.worker()).map_or_else(|| line.worker().title(), |l| l.title.clone());
+    [format!("{:.1} ms", line.time - layout.origin), lane, format!("{}: {}", line.logger, line.message)]
 }
 
 /// A direction for moving the selection with the keyboard.
@@ -553,7 +672,24 @@ mod tests {
     }
 
     fn line(time: f64, thread: &str, process: u32) -> LogLine {
-        LogLine { time, process, thread: Arc::from(thread), logger: "main".into(), message: "m".into(), run: 1 }
+        said(time, thread, process, "m")
+    }
+
+    fn said(time: f64, thread: &str, process: u32, message: &str) -> LogLine {
+        LogLine { time, process, thread: Arc::from(thread), logger: "main".into(), message: message.into(), run: 1 }
+    }
+
+    /// Scenario 4's shape: main logs, the task logs on its worker as it starts and ends,
+    /// and main sleeps on past the job's end.
+    fn run_in_executor() -> (Vec<JobRecord>, Vec<LogLine>) {
+        let records = vec![record(0, "blocking_task(2000)", thread("asyncio_0"), (1000.0, Some(1000.4), Some(3000.6)))];
+        let lines = vec![
+            said(1000.0, "MainThread", MAIN_PID, "Main running the blocking task"),
+            said(1000.5, "asyncio_0", MAIN_PID, "Task starting"),
+            said(1000.6, "MainThread", MAIN_PID, "Main doing other things"),
+            said(3000.5, "asyncio_0", MAIN_PID, "Task done"),
+        ];
+        (records, lines)
     }
 
     /// Scenario 1's shape: six jobs, three workers, the last three queued behind.
@@ -571,7 +707,7 @@ mod tests {
     fn lanes_are_the_main_thread_then_workers_by_first_start() {
         let mut records = six_on_three();
         records[1].started = Some(1000.5); // worker _0 began first
-        let layout = Layout::new(&records, &[], 2000.0);
+        let layout = Layout::new(&records, &[], 1150.0);
         let titles: Vec<&str> = layout.lanes.iter().map(|l| l.title.as_str()).collect();
         assert_eq!(titles, ["MainThread", "ThreadPoolExecutor-0_0", "ThreadPoolExecutor-0_1", "ThreadPoolExecutor-0_2"]);
         assert_eq!(layout.bars.iter().filter(|b| b.lane == 2).count(), 2);
@@ -586,7 +722,7 @@ mod tests {
         let lines = [line(1.0, "MainThread", MAIN_PID), line(6.0, "MainThread", 10_001)];
         let layout = Layout::new(&records, &lines, 60.0);
         assert_eq!(layout.lanes[1].title, "PID 10001");
-        assert_eq!(layout.marks, [Mark { lane: 0, time: 1.0 }, Mark { lane: 1, time: 6.0 }]);
+        assert_eq!(layout.marks, [Mark { lane: 0, time: 1.0, line: 0 }, Mark { lane: 1, time: 6.0, line: 1 }]);
     }
 
     #[test]
@@ -841,5 +977,125 @@ mod tests {
             })
             .collect();
         assert_eq!(titles, ["MainThread", "…cutor-12_3"]);
+    }
+
+    #[test]
+    fn the_axis_reaches_the_end_of_the_run_not_its_last_job() {
+        let (records, lines) = run_in_executor();
+        // Main sleeps 3 s: the run ends a second after its last job and line.
+        let layout = Layout::new(&records, &lines, 4000.0);
+        assert_eq!(layout.end, 3000.0);
+        let view = View::fit(&layout);
+        assert!(view.to >= 3000.0 && view.from == 0.0, "{view:?}");
+        let plot = plot();
+        let last = view.ticks(&plot, 90.0).last().cloned().expect("ticks");
+        assert_eq!(last.1, "3000 ms");
+        // Zoomed out as far as it goes, the view is the run: no time before it began.
+        let out = view.zoom(600.0, 1e-6, &plot, &view).pan(1e6, &plot, &view);
+        assert_eq!(out, view);
+        assert!(out.ticks(&plot, 90.0).iter().all(|(_, label)| !label.starts_with('-')));
+    }
+
+    #[test]
+    fn axis_labels_stay_on_the_canvas() {
+        let (records, lines) = run_in_executor();
+        let layout = Layout::new(&records, &lines, 4000.0);
+        for width in [375.0, 640.0, 1170.0] {
+            let plot = Plot::new(width, 200.0, layout.lanes.len());
+            // A view whose last tick is at the right edge.
+            let view = View { from: 0.0, to: 3000.0 };
+            let labels: Vec<(f64, f64, String)> = scene(&layout, &view, &plot, None)
+                .into_iter()
+                .filter_map(|shape| match shape {
+                    Shape::Text { x, text, paint: Paint::AxisText, .. } => {
+                        Some((x, x + text.chars().count() as f64 * AXIS_CHAR_WIDTH, text))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (x, right, text) in &labels {
+                assert!(*x >= plot.gutter && *right <= plot.width, "{text} at {x}..{right} of {width}");
+            }
+            for pair in labels.windows(2) {
+                assert!(pair[0].1 < pair[1].0, "{} runs into {} at {width} px", pair[0].2, pair[1].2);
+            }
+            assert_eq!(labels.last().map(|l| l.2.as_str()), Some("3000 ms"), "the run's end keeps its label");
+        }
+    }
+
+    #[test]
+    fn the_legend_names_each_kind_and_every_way_a_job_can_look() {
+        let mut records = six_on_three();
+        records.push(record(6, "cpu_task(5)", thread("ThreadPoolExecutor-0_0"), (1000.0, Some(1300.0), Some(1400.0))));
+        records[0].outcome = Some(Outcome::Panicked);
+        records[1].outcome = Some(Outcome::WorkerDied);
+        records[2].outcome = Some(Outcome::TimedOut);
+        let mut cancelled = record(7, "blocks(7)", None, (1000.0, None, Some(1100.0)));
+        cancelled.state = JobState::Cancelled;
+        cancelled.outcome = Some(Outcome::Cancelled);
+        records.push(cancelled);
+        let lines = [line(1000.0, "MainThread", MAIN_PID), line(1001.0, "ThreadPoolExecutor-0_1", MAIN_PID)];
+        let layout = Layout::new(&records, &lines, 1400.0);
+        let key = legend(&layout);
+        let entries: Vec<(&str, Paint, Swatch, usize)> = key.iter().map(|e| (e.label.as_str(), e.paint, e.swatch, e.count)).collect();
+        assert_eq!(
+            entries,
+            [
+                ("blocks", Paint::Kind(0), Swatch::Bar, 7),
+                ("cpu_task", Paint::Kind(1), Swatch::Bar, 1),
+                ("failed", Paint::Failed, Swatch::Bar, 2),
+                ("timed out", Paint::TimedOut, Swatch::Bar, 1),
+                ("cancelled", Paint::Cancelled, Swatch::Outline, 1),
+                // Jobs 3-5 waited 100 ms, cpu_task 300 ms, the cancelled one 100 ms.
+                ("queued", Paint::Queue, Swatch::Strip, 5),
+                ("log line", Paint::Mark, Swatch::Tick, 2),
+            ]
+        );
+        let quiet = legend(&Layout::new(&six_on_three(), &[], 1201.0));
+        assert_eq!(quiet.iter().map(|e| e.count).collect::<Vec<_>>(), [6, 0, 0, 0, 3, 0], "absent ways stay, with none");
+    }
+
+    #[test]
+    fn the_pointer_on_a_tick_finds_its_lines_and_on_a_bar_its_job() {
+        let (records, lines) = run_in_executor();
+        let layout = Layout::new(&records, &lines, 4000.0);
+        let plot = plot();
+        let view = View::fit(&layout);
+        let top = |lane: usize| plot.lane_top(lane);
+        // At the start, main's two lines share a pixel: both, in order.
+        let start = view.x(0.0, &plot);
+        assert_eq!(target(&layout, &view, &plot, start + 1.0, top(0) + 20.0), Some(Target::Lines(vec![0, 2])));
+        // The worker's lane: its tick at the top of the bar, the bar below it.
+        let done = view.x(2000.5, &plot);
+        assert_eq!(target(&layout, &view, &plot, done, top(1) + 3.0), Some(Target::Lines(vec![3])));
+        assert_eq!(target(&layout, &view, &plot, done, top(1) + 20.0), Some(Target::Job(0)));
+        assert_eq!(target(&layout, &view, &plot, view.x(1000.0, &plot), top(1) + 3.0), Some(Target::Job(0)), "no tick there");
+        assert_eq!(target(&layout, &view, &plot, view.x(1000.0, &plot), top(0) + 3.0), None, "nothing on main then");
+        assert_eq!(target(&layout, &view, &plot, 10.0, top(0) + 3.0), None, "the title column");
+        assert_eq!(line_text(&layout, &lines[3]), ["2000.5 ms".to_owned(), "asyncio_0".into(), "main: Task done".into()]);
+    }
+
+    #[test]
+    fn the_list_holds_the_lines_in_view_in_order() {
+        let (records, lines) = run_in_executor();
+        let layout = Layout::new(&records, &lines, 4000.0);
+        assert_eq!(lines_in_view(&layout, &View::fit(&layout), 100), (vec![0, 1, 2, 3], 4));
+        assert_eq!(lines_in_view(&layout, &View::fit(&layout), 2), (vec![0, 1], 4));
+        assert_eq!(lines_in_view(&layout, &View { from: 0.2, to: 100.0 }, 100), (vec![1, 2], 2));
+    }
+
+    #[test]
+    fn a_bar_box_follows_zoom_and_pan_and_is_gone_out_of_view() {
+        let layout = Layout::new(&six_on_three(), &[], 1201.0);
+        let plot = plot();
+        let whole = View::fit(&layout);
+        let [x, y, w, h] = bar_box(&layout, &whole, &plot, 4).expect("in view");
+        assert!(x > plot.gutter && w > 100.0 && y == plot.lane_top(2) && h == plot.lane_height, "{x} {y} {w} {h}");
+        let zoomed = whole.zoom(x + w / 2.0, 4.0, &plot, &whole);
+        let [zx, _, zw, _] = bar_box(&layout, &zoomed, &plot, 4).expect("still in view");
+        assert!(zw > w * 2.0 && zx <= x + w / 2.0, "{zx} {zw}");
+        let elsewhere = zoomed.pan(1e6, &plot, &whole);
+        assert_eq!(bar_box(&layout, &elsewhere, &plot, 4), None, "panned away to the start");
+        assert_eq!(bar_box(&layout, &whole, &plot, 99), None);
     }
 }
