@@ -573,7 +573,11 @@ pub fn legend(layout: &Layout) -> Vec<LegendEntry> {
 /// A log line as the tooltip and the list say it: its time in the run, its lane, its
 /// logger and message.
 pub fn line_text(layout: &Layout, line: &LogLine) -> [String; 3] {
-    let lane = layout.lanes.iter().find(|lane| lane.worker == line.worker()).map_or_else(|| line.worker().title(), |l| l.title.clone());
+    let lane = layout
+        .lanes
+        .iter()
+        .find(|lane| lane.worker == Worker::of_line(line))
+        .map_or_else(|| Worker::of_line(line).title(), |l| l.title.clone());
     [format!("{:.1} ms", line.time - layout.origin), lane, format!("{}: {}", line.logger, line.message)]
 }
 
