@@ -5,12 +5,15 @@
 #   pkg/threads/  shared memory, Web Workers as threads: for cross-origin isolated pages
 #   pkg/plain/    no shared memory: any page, and the image every process worker runs
 # Then it prints the gzipped size of what one docs widget loads from the plain build,
-# and fails when that is over the budget (WIDGET_BUDGET bytes, 169,500 unless set; issue 13's
+# and fails when that is over the budget (WIDGET_BUDGET bytes, 175,032 unless set; issue 13's
 # Python API (iterators, done callbacks, error names, the fair queue) took it past 150,000,
 # issue 14's hardening (checked inputs, limits, per-run records read by change) past 160,000;
 # issue 16's split into a library and a showcase (the showcase's loader, typed records,
 # one executor interface) and JavaScript-module jobs took it to 168,878 (plain wasm
-# 139,233 -> 145,019). Issue 18 is to cut it to 120,000.
+# 139,233 -> 145,019). Issue 17's page (jobs on DevTools' tracks: a reader of ended
+# jobs and their track entries; Stop; headings and results) took it to 174,410 (plain
+# wasm 148,852), and the budget up by those 5,532 bytes to 175,032. Issue 18 is to cut
+# it to 120,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -18,7 +21,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 wasm=wasm32-unknown-unknown/release/web_executors_showcase.wasm
 wasm_opt=node_modules/.bin/wasm-opt # binaryen, an npm devDependency
 terser=node_modules/.bin/terser     # an npm devDependency too
-budget=${WIDGET_BUDGET:-169500}
+budget=${WIDGET_BUDGET:-175032}
 for tool in "$wasm_opt" "$terser"; do
   if [ ! -x "$tool" ]; then
     echo "build: $tool is missing; run 'bash scripts/setup.sh' (or 'npm ci') first" >&2
