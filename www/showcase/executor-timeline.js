@@ -415,7 +415,7 @@ export class ExecutorTimeline extends HTMLElement {
     } else {
       const shown = SCENARIOS[scenario].result?.(result) ?? JSON.stringify(result);
       this.#showResult(error ? `Failed: ${error.message}` : `Result: ${shown}`, error);
-      this.#say(`Done: ${records.length} jobs · ${gap}`);
+      this.#say(`Done: ${records.length} job${records.length === 1 ? '' : 's'} · ${gap}`);
     }
     this.#emit('runcomplete', { run: this.#run, records, result, error, stopped });
     if (error) throw error;
