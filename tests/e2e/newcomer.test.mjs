@@ -246,6 +246,35 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
   });
 }
 
+// What DevTools' Performance panel records: the trace of a profile taken while a run
+// goes on carries each job's measure with its track and group.
+chromiumTest("a profile recorded in Chromium holds each job's track entry", async () => {
+  const chromium = await launchChromium();
+  try {
+    const page = await chromium.newPage();
+    await page.goto(`${site.url}/?scenario=blocking-squares&jobs=3`);
+    await page.waitForFunction(() => /at most/.test(document.querySelector('#demo')?.shadowRoot?.querySelector('.status')?.textContent));
+    await chromium.startTracing(page, { categories: ['blink.user_timing'] });
+    // The run, and long enough after it for the entries' next read (every 100 ms).
+    await page.evaluate(async () => {
+      await document.querySelector('#demo').run();
+      await new Promise((r) => setTimeout(r, 400));
+    });
+    const trace = JSON.parse((await chromium.stopTracing()).toString());
+    const entries = trace.traceEvents
+      .filter((e) => e.cat === 'blink.user_timing' && e.ph === 'b' && /^blocks\(\d\)$/.test(e.name))
+      .map((e) => ({ name: e.name, ...JSON.parse(e.args.detail).devtools }));
+    assert.deepEqual(entries.map((e) => e.name).sort(), ['blocks(0)', 'blocks(1)', 'blocks(2)']);
+    for (const entry of entries) {
+      assert.equal(entry.dataType, 'track-entry');
+      assert.match(entry.track, /^ThreadPoolExecutor-\d+_\d$/);
+      assert.equal(entry.trackGroup, entry.track.replace(/_\d$/, ''));
+    }
+  } finally {
+    await chromium.close();
+  }
+});
+
 // The page as it looks, after scenario 1's run: wide and on a phone, light and dark
 // (docs/screenshots/page-*.png with UPDATE_SCREENSHOTS=1).
 chromiumTest('the page at 1280 px and 375 px, light and dark, fits its width', async () => {
