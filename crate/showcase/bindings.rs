@@ -150,13 +150,14 @@ pub fn stop_run(run: u32) -> bool {
 
 /// Runs the jobs of a run of `name` on the main thread instead, one after another,
 /// as part of run `run`: the page freezes meanwhile, which is the point. Returns each
-/// job's result or error message.
+/// job's result as a value (`[0, 1, 4]`), or `{ error }` for a job that failed.
 #[wasm_bindgen(js_name = runOnMainThread)]
 pub fn run_on_main_thread(name: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let (run, id) = plan(&text_arg(&name, "runOnMainThread", "the scenario")?, &options, &JsValue::UNDEFINED)?;
     let _in = scope::enter(id);
     let results = scenarios::on_main_thread(run.calls());
-    Ok(to_js(&results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect::<Vec<_>>()))
+    let values = results.into_iter().map(|r| r.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() })));
+    Ok(to_js(&values.collect::<Vec<_>>()))
 }
 
 /// The Rust source of scenario `name`'s program: the code that runs, for the page.

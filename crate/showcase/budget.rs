@@ -58,9 +58,11 @@ impl Budget {
         self.grant().contains(&widget)
     }
 
-    /// `widget`'s run ended: its workers are free. Returns runs this lets go.
+    /// `widget`'s run ended, or was stopped while it waited: its workers, or its place
+    /// in the queue, are free. Returns runs this lets go.
     pub fn release(&mut self, widget: WidgetId) -> Vec<WidgetId> {
         self.granted.retain(|(w, _)| *w != widget);
+        self.waiting.retain(|(w, _)| *w != widget);
         self.grant()
     }
 
@@ -135,6 +137,20 @@ mod tests {
         assert_eq!(budget.withdraw(2), Vec::<WidgetId>::new(), "2 gave up its place; 1 still runs");
         assert_eq!(budget.withdraw(1), [3]);
         assert_eq!(budget.in_use(), 2);
+    }
+
+    #[test]
+    fn a_run_stopped_while_it_waits_gives_up_its_place_but_not_its_ask() {
+        let mut budget = Budget::new(2);
+        budget.declare(1, 2);
+        budget.declare(2, 2);
+        assert!(budget.request(1, 2));
+        assert!(!budget.request(2, 2));
+        assert_eq!(budget.release(2), Vec::<WidgetId>::new());
+        assert!(!budget.is_waiting(2));
+        assert_eq!(budget.release(1), Vec::<WidgetId>::new(), "2 no longer waits");
+        assert_eq!(budget.in_use(), 0);
+        assert!(budget.request(2, 2), "its next run starts");
     }
 
     #[test]

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { engines, openIn, serveSite } from './harness.mjs';
+import { engines, inPage, openIn, serveSite } from './harness.mjs';
 
 /** In the page: every attack on one kind of pool; returns what each gave, as data. */
 async function attack({ kind, elsewhere }) {
@@ -253,24 +253,6 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       assert.equal(out.records, 0);
     });
   });
-}
-
-/**
- * Runs `source` (a function's text) as a module script of the page, where the page's
- * widgets live, and resolves to its result. (A WebDriver script's own `import()` can
- * load a second copy of the library, which would not see the widgets' runs.)
- */
-async function inPage({ source }) {
-  const script = document.createElement('script');
-  script.type = 'module';
-  script.textContent = `(${source})().then(
-    (value) => { document.documentElement.dataset.wxOut = JSON.stringify({ value }); },
-    (error) => { document.documentElement.dataset.wxOut = JSON.stringify({ error: String(error?.stack ?? error) }); });`;
-  document.head.append(script);
-  while (!document.documentElement.dataset.wxOut) await new Promise((r) => setTimeout(r, 50));
-  const out = JSON.parse(document.documentElement.dataset.wxOut);
-  if (out.error) throw new Error(out.error);
-  return out.value;
 }
 
 /** In a page with no widget: widgets added, left waiting, removed, put back. */

@@ -219,6 +219,28 @@ export async function openIn(browser, url, options) {
 }
 
 /**
+ * For `page.evaluate(inPage, { source, arg })`: runs `source` (a function's text) on
+ * `arg` as a module script of the page, where the page's widgets and library live, and
+ * resolves to its (JSON) result. (A WebDriver script's own `import()` can load a second
+ * copy of the library, which would not see the widgets' runs.)
+ */
+export async function inPage({ source, arg = null }) {
+  const out = document.documentElement.dataset;
+  delete out.wxOut;
+  const script = document.createElement('script');
+  script.type = 'module';
+  script.textContent = `(${source})(${JSON.stringify(arg)}).then(
+    (value) => { document.documentElement.dataset.wxOut = JSON.stringify({ value }); },
+    (error) => { document.documentElement.dataset.wxOut = JSON.stringify({ error: String(error?.stack ?? error) }); });`;
+  document.head.append(script);
+  while (!out.wxOut) await new Promise((r) => setTimeout(r, 50));
+  const { value, error } = JSON.parse(out.wxOut);
+  script.remove();
+  if (error) throw new Error(error);
+  return value;
+}
+
+/**
  * In a page (self-contained, for `page.evaluate`): `jobs` no-op jobs queued at once on a
  * pool of two of `kind`, all awaited. Resolves to how many were fulfilled, the time
  * from the first submit to the last result (ms), and the wasm heap each queued job

@@ -147,5 +147,5 @@ export interface Builds {
   plain: string | URL;
 }
 
-export function load(options: { builds: Builds; workers?: number; threads?: boolean }): Promise<WebExecutors>;
+export function load(options: { builds: Builds; workers?: number; threads?: boolean; devtoolsTracks?: boolean }): Promise<WebExecutors>;
 export function whyNoThreads(): string | null;

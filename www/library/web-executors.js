@@ -20,12 +20,43 @@ const policyHint = () =>
  * its workers on its first job, as Python makes its default executor on first use.
  * Options: `builds: { threads, plain }`, the URLs of the two builds' wasm-bindgen
  * glue (required); `workers`, the size of the default thread pool (default: the number
- * of cores); `threads: false` to use the plain build even where threads would work.
- * Every call shares the first one's work and result, so any script may call it.
+ * of cores); `threads: false` to use the plain build even where threads would work;
+ * `devtoolsTracks: true` to give every job that ran an entry in Chrome DevTools'
+ * Performance panel, on a track per worker grouped by executor (a `performance.measure`
+ * each, so they are in the page's performance timeline too; off by default).
+ * Every call shares the first one's work and result, so any script may call it; any
+ * call with `devtoolsTracks: true` turns the tracks on.
  */
 export function load(options) {
   loading ??= start(options);
+  if (options?.devtoolsTracks) loading.then(({ exports }) => trackJobs(exports), () => {});
   return loading;
+}
+
+/** Jobs turned into measures at most this many at a time, so that a run of 50,000 short
+ * jobs costs the page a few milliseconds a turn, not one long frame. */
+const TRACK_BATCH = 500;
+const TRACK_EVERY_MS = 100;
+let tracking = false;
+
+/** Gives each job that ended, in every run, its DevTools track entry, soon after it ends. */
+function trackJobs(exports) {
+  if (tracking) return;
+  tracking = true;
+  const ended = new exports.EndedJobs();
+  const follow = () => {
+    const entries = ended.trackEntries(TRACK_BATCH, performance.timeOrigin);
+    try {
+      for (const { name, start, end, detail } of entries) performance.measure(name, { start, end, detail });
+    } catch (error) {
+      // A browser whose performance.measure takes no options (User Timing 3) has no such tracks.
+      console.info(`web-executors: no DevTools tracks in this browser (${error.message})`);
+      return;
+    }
+    // A full batch means more are waiting: the next turn takes them.
+    setTimeout(follow, entries.length === TRACK_BATCH ? 0 : TRACK_EVERY_MS);
+  };
+  follow();
 }
 
 /** The two builds' glue as URLs, or a TypeError that says what `load()` needs. */

@@ -7,16 +7,42 @@ import { load } from './showcase.js';
 
 const STYLES = new URL('./executor-timeline.css', import.meta.url).href;
 
-/** The scenarios, their titles and the parameters each one uses. */
+/** The scenarios: each one's name in the list, the parameters it uses, its heading as
+ * a plan runs it (the executor it runs on, not its default's), and its result in words
+ * where a bare number would not say what it counts. */
 const SCENARIOS = {
-  'blocking-squares': ['1. Blocking squares on three threads', ['executor', 'maxWorkers', 'jobs']],
-  'blocking-squares-processes': ['2. The same on three processes', ['executor', 'maxWorkers', 'jobs']],
-  'to-thread': ['3. A blocking task with to_thread', ['blockMs']],
-  'run-in-executor': ['4. The same with run_in_executor(None, …)', ['blockMs']],
-  'cpu-bound': ['5. A CPU-bound task on a process pool', ['executor', 'maxWorkers', 'n']],
-  'choose-executor': ['6. Choosing the right executor', ['gets', 'n']],
-  'free-form': ['Free form: mix job kinds', ['executor', 'maxWorkers', 'jobs', 'blockMs', 'cpuJobs', 'n', 'gets']],
+  'blocking-squares': {
+    title: '1. Blocking squares on three threads',
+    uses: ['executor', 'maxWorkers', 'jobs'],
+    heading: (plan) => `1. Blocking squares on ${pool(plan)}`,
+  },
+  'blocking-squares-processes': {
+    title: '2. The same on three processes',
+    uses: ['executor', 'maxWorkers', 'jobs'],
+    heading: (plan) => `2. The same on ${pool(plan)}`,
+  },
+  'to-thread': { title: '3. A blocking task with to_thread', uses: ['blockMs'] },
+  'run-in-executor': { title: '4. The same with run_in_executor(None, …)', uses: ['blockMs'] },
+  'cpu-bound': {
+    title: '5. A CPU-bound task on a process pool',
+    uses: ['executor', 'maxWorkers', 'n'],
+    heading: (plan) => `5. A CPU-bound task on a ${plan.executor === 'threads' ? 'thread' : 'process'} pool`,
+  },
+  'choose-executor': { title: '6. Choosing the right executor', uses: ['gets', 'n'] },
+  'free-form': {
+    title: 'Free form: mix job kinds',
+    uses: ['executor', 'maxWorkers', 'jobs', 'blockMs', 'cpuJobs', 'n', 'gets'],
+    result: (failed) => `${failed} job${failed === 1 ? '' : 's'} failed`,
+  },
 };
+
+const NUMBERS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+/** `three threads`, `one process`: a plan's pool in words. */
+function pool({ maxWorkers, executor }) {
+  const kind = maxWorkers === 1 ? executor.replace(/(es|s)$/, '') : executor;
+  return `${NUMBERS[maxWorkers] ?? maxWorkers} ${kind}`;
+}
 
 /** Each parameter: its attribute, its label, and whether it is a number. */
 const PARAMS = {
@@ -30,7 +56,7 @@ const PARAMS = {
   url: ['url', 'GET url'],
 };
 
-const ATTRIBUTES = ['scenario', 'autoplay', 'height', 'compact', ...Object.values(PARAMS).map(([a]) => a)];
+const ATTRIBUTES = ['scenario', 'autoplay', 'height', 'compact', 'devtools-tracks', ...Object.values(PARAMS).map(([a]) => a)];
 /** Each option by its attribute's name, for the library to name them so in messages. */
 const ATTRIBUTE_NAMES = Object.fromEntries(Object.entries(PARAMS).map(([option, [attribute]]) => [option, attribute]));
 
@@ -228,23 +254,47 @@ export class ExecutorTimeline extends HTMLElement {
   #listening;
   #sizes;
 
-  attributeChangedCallback() {
+  attributeChangedCallback(name, old, value) {
+    // Another scenario in the controls: the run of the one before goes no further.
+    if (name === 'scenario' && old !== value) this.stop();
+    if (name === 'devtools-tracks' && value !== null) load({ devtoolsTracks: true });
     if (this.#ui) this.#render();
   }
 
   /** Runs the scenario once the widget is on screen and its workers are free; resolves
-   * to the run's job records. */
+   * to the run's job records (those it made before it was stopped, if it was). */
   async run() {
     await this.#ready;
     if (this.#running) return this.#running;
+    this.#stopping = false;
     this.#running = this.#go().finally(() => {
       this.#running = null;
       this.#ui.run.disabled = false;
       this.#ui.main.disabled = false;
       this.#ui.replay.disabled = false;
+      this.#ui.stop.disabled = true;
     });
     return this.#running;
   }
+
+  /** Stops the run going on: its queued jobs are cancelled, its process workers end at
+   * once and its threads as soon as their job ends (a thread cannot be interrupted).
+   * A run still waiting for its turn or to be scrolled into view starts nothing. */
+  stop() {
+    if (!this.#running || this.#stopping) return;
+    this.#stopping = true;
+    if (this.#started) this.#wx.stopRun(this.#run);
+    this.#whenVisible.splice(0).forEach((go) => go());
+    page().then(({ budget, waiters }) => {
+      release(budget, waiters, () => budget.release(this.#id));
+      waiters.get(this.#id)?.();
+      waiters.delete(this.#id);
+    });
+  }
+
+  /** Set by `stop()` until the next run; `#started` while its program runs. */
+  #stopping = false;
+  #started = false;
 
   /** The last run as Chrome trace-event JSON (Perfetto, DevTools). */
   trace() {
@@ -286,14 +336,14 @@ export class ExecutorTimeline extends HTMLElement {
   /** The runScenario options the attributes give, or the message that says what is wrong. */
   #options() {
     const options = {};
-    for (const key of SCENARIOS[this.#scenario]?.[1] ?? []) {
+    for (const key of SCENARIOS[this.#scenario]?.uses ?? []) {
       const [attribute, , numeric] = PARAMS[key];
       const text = this.getAttribute(attribute);
       if (text === null || text === '') continue;
       options[key] = numeric ? Number(text) : text;
     }
     const url = this.getAttribute('url');
-    if (url && SCENARIOS[this.#scenario]?.[1].includes('gets')) options.url = url;
+    if (url && SCENARIOS[this.#scenario]?.uses.includes('gets')) options.url = url;
     return options;
   }
 
@@ -355,7 +405,7 @@ export class ExecutorTimeline extends HTMLElement {
   #render() {
     const ui = this.#ui;
     const scenario = this.#scenario;
-    const uses = SCENARIOS[scenario]?.[1] ?? [];
+    const uses = SCENARIOS[scenario]?.uses ?? [];
     ui.root.classList.toggle('compact', this.hasAttribute('compact'));
     ui.scenario.value = SCENARIOS[scenario] ? scenario : '';
     for (const [key, field] of Object.entries(ui.fields)) {
@@ -364,7 +414,7 @@ export class ExecutorTimeline extends HTMLElement {
       if (value !== null && document.activeElement !== this) field.value = value;
       if (value === null) field.value = '';
     }
-    ui.title.textContent = SCENARIOS[scenario]?.[0] ?? 'Unknown scenario';
+    ui.title.textContent = SCENARIOS[scenario]?.title ?? 'Unknown scenario';
     const height = Number(this.getAttribute('height'));
     ui.box.style.height = height > 0 ? `${height}px` : '';
     if (!this.#wx) return;
@@ -376,6 +426,7 @@ export class ExecutorTimeline extends HTMLElement {
         if (key === 'executor') field.options[0].textContent = `default (${plan.executor})`;
         else if (plan[key] !== undefined) field.placeholder = String(plan[key]);
       }
+      ui.title.textContent = SCENARIOS[scenario].heading?.(plan) ?? ui.title.textContent;
       this.#say(`${plan.workers} worker${plan.workers === 1 ? '' : 's'} at most, on ${plan.executor}`);
       page().then(({ budget, waiters }) => release(budget, waiters, () => budget.declare(this.#id, plan.workers)));
     }
@@ -397,18 +448,25 @@ export class ExecutorTimeline extends HTMLElement {
     this.#ui.run.disabled = true;
     this.#ui.main.disabled = true;
     this.#ui.replay.disabled = true;
+    this.#ui.stop.disabled = false;
+    // The last run's result goes, whether this one runs or fails.
+    this.#showResult('');
     const plan = this.#plan();
     if (!plan) throw new Error(this.#ui.status.textContent);
+    const stoppedBeforeItStarted = () => {
+      if (this.isConnected) this.#say('Stopped before it started.');
+      return [];
+    };
     if (!this.#visible) {
       this.#say('Waiting to scroll into view…', 'waiting');
       await new Promise((go) => this.#whenVisible.push(go));
     }
-    if (!this.isConnected) return [];
+    if (!this.isConnected || this.#stopping) return stoppedBeforeItStarted();
     if (!budget.request(this.#id, plan.workers)) {
       this.#say(`Waiting for workers: ${budget.inUse} of ${budget.limit} busy in other timelines on this page…`, 'waiting');
       await new Promise((go) => waiters.set(this.#id, go));
     }
-    if (!this.isConnected) return [];
+    if (!this.isConnected || this.#stopping) return stoppedBeforeItStarted();
     const scenario = this.#scenario;
     const options = this.#options();
     wx.forgetRun(this.#run);
@@ -417,7 +475,6 @@ export class ExecutorTimeline extends HTMLElement {
     this.#timeline.setRun(this.#run);
     this.#byProcess = plan.executor === 'processes';
     this.#clearLog();
-    this.#ui.result.textContent = '';
     this.#heartbeat();
     this.#say(`Running on ${plan.executor}…`, 'busy');
     this.#emit('runstart', { run: this.#run, scenario, options });
@@ -425,10 +482,13 @@ export class ExecutorTimeline extends HTMLElement {
     let result;
     let error;
     try {
+      this.#started = true;
       result = await wx.runScenario(scenario, { ...options, run: this.#run });
     } catch (e) {
-      error = e;
+      // A stop is the visitor's doing, not the run's failure.
+      if (!this.#stopping) error = e;
     } finally {
+      this.#started = false;
       cancelAnimationFrame(this.#frame);
       release(budget, waiters, () => budget.release(this.#id));
     }
@@ -444,12 +504,25 @@ export class ExecutorTimeline extends HTMLElement {
     await this.#stopHeartbeat();
     this.#ui.replay.textContent = 'Run again';
     const records = wx.runRecords(this.#run);
-    this.#ui.result.textContent = error ? `Failed: ${error.message}` : `Result: ${JSON.stringify(result)}`;
-    this.#ui.result.className = error ? 'result error' : 'result';
-    this.#say(`Done: ${records.length} jobs · longest frame gap ${this.#gaps.longest.toFixed(1)} ms`);
-    this.#emit('runcomplete', { run: this.#run, records, result, error });
+    const gap = `longest frame gap ${this.#gaps.longest.toFixed(1)} ms`;
+    const stopped = this.#stopping;
+    if (stopped) {
+      const count = (outcome) => records.filter((r) => r.outcome === outcome).length;
+      const running = records.filter((r) => r.outcome === null && r.state === 'RUNNING').length;
+      this.#say(`Stopped: ${records.length - count('cancelled') - running} of ${records.length} jobs ended, ${count('cancelled')} cancelled${running ? `, ${running} still running on threads, which go when their job ends` : ''} · ${gap}`);
+    } else {
+      const shown = SCENARIOS[scenario].result?.(result) ?? JSON.stringify(result);
+      this.#showResult(error ? `Failed: ${error.message}` : `Result: ${shown}`, error);
+      this.#say(`Done: ${records.length} job${records.length === 1 ? '' : 's'} · ${gap}`);
+    }
+    this.#emit('runcomplete', { run: this.#run, records, result, error, stopped });
     if (error) throw error;
     return records;
+  }
+
+  #showResult(text, error = null) {
+    this.#ui.result.textContent = text;
+    this.#ui.result.className = error ? 'result error' : 'result';
   }
 
   /** Redraws while the run goes on: each frame, unless the last update took long. An
@@ -550,6 +623,7 @@ export class ExecutorTimeline extends HTMLElement {
 
   /** The same jobs on the main thread: the heartbeat stops while they run. */
   async #onMainThread() {
+    this.#showResult('');
     const plan = this.#plan();
     if (!plan) return;
     this.#wx.forgetRun(this.#run);
@@ -568,7 +642,7 @@ export class ExecutorTimeline extends HTMLElement {
     this.#resize();
     // The timer's first frame after the freeze measures it.
     await this.#stopHeartbeat();
-    this.#ui.result.textContent = `Results on the main thread: ${JSON.stringify(results)}`;
+    this.#showResult(`Results on the main thread: ${JSON.stringify(results)}`);
     this.#say(`Done on the main thread · longest frame gap ${this.#gaps.longest.toFixed(1)} ms`);
   }
 
@@ -759,6 +833,7 @@ export class ExecutorTimeline extends HTMLElement {
     ui.run.addEventListener('click', () => this.run().catch(() => {}));
     ui.replay.addEventListener('click', () => this.run().catch(() => {}));
     ui.lines.parentElement.addEventListener('toggle', () => this.#timeline && this.#showLines());
+    ui.stop.addEventListener('click', () => this.stop());
     ui.main.addEventListener('click', () => this.#onMainThread());
     ui.saveTrace.addEventListener('click', () => download(`${this.#scenario}.trace.json`, this.trace()));
     ui.saveRecords.addEventListener('click', () => download(`${this.#scenario}.records.json`, this.records()));
@@ -798,7 +873,7 @@ function element(tag, props = {}, ...children) {
 
 /** The shadow tree, built with DOM calls: nothing is parsed as HTML. */
 function template() {
-  const scenario = element('select', { name: 'scenario' }, ...Object.entries(SCENARIOS).map(([value, [title]]) => element('option', { value }, title)));
+  const scenario = element('select', { name: 'scenario' }, ...Object.entries(SCENARIOS).map(([value, { title }]) => element('option', { value }, title)));
   const fields = Object.entries(PARAMS)
     .filter(([key]) => key !== 'url')
     .map(([key, [, label, numeric]]) => {
@@ -821,7 +896,13 @@ function template() {
       { className: 'controls' },
       element('label', { className: 'field wide' }, element('span', {}, 'scenario'), scenario),
       ...fields,
-      element('div', { className: 'buttons' }, element('button', { type: 'button', className: 'run' }, 'Run'), element('button', { type: 'button', className: 'main secondary' }, 'Run on the main thread')),
+      element(
+        'div',
+        { className: 'buttons' },
+        element('button', { type: 'button', className: 'run' }, 'Run'),
+        element('button', { type: 'button', className: 'stop secondary', disabled: true }, 'Stop'),
+        element('button', { type: 'button', className: 'main secondary' }, 'Run on the main thread'),
+      ),
     ),
     element('p', { className: 'status', role: 'status' }),
     element(
@@ -878,6 +959,7 @@ function ui(shadow) {
     log: $('.log'),
     live: $('.live'),
     run: $('.run'),
+    stop: $('.stop'),
     main: $('.main'),
     saveTrace: $('.save-trace'),
     saveRecords: $('.save-records'),

@@ -11,9 +11,12 @@ const builds = {
 
 let loading;
 
-/** `load()` of www/library/web-executors.js with the showcase's builds and API. */
+/** `load()` of www/library/web-executors.js with the showcase's builds and API. (Each
+ * call reaches the library's, which shares its first call's work: `devtoolsTracks` in
+ * a later call still turns the tracks on.) */
 export function load(options) {
-  loading ??= loadLibrary({ ...options, builds }).then((wx) => {
+  const library = loadLibrary({ ...options, builds });
+  loading ??= library.then((wx) => {
     const own = wx.exports;
     return {
       ...wx,

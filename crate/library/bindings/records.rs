@@ -1,10 +1,12 @@
 //! What JavaScript reads of the runs: records, log lines, traces; of the page or of
 //! one run (`newRun`), for a timeline that follows it.
 
+use std::panic::AssertUnwindSafe;
+
 use wasm_bindgen::prelude::*;
 
 use super::convert::to_js;
-use crate::observe::{log, record, trace};
+use crate::observe::{devtools, log, record, trace};
 use crate::platform;
 use crate::process::registry;
 use crate::runtime::scope;
@@ -92,4 +94,28 @@ pub fn run_trace(run: u32) -> JsValue {
 #[wasm_bindgen(js_name = logLinesByProcess)]
 pub fn log_lines_by_process(from: Option<usize>) -> Vec<String> {
     log::lines_since(from.unwrap_or(0)).iter().map(log::LogLine::format_process).collect()
+}
+
+/// The jobs that ran and ended, in every run, as `performance.measure` arguments for
+/// DevTools' custom tracks (`load({ devtoolsTracks: true })` reads them as they end).
+/// (Unwind safe as far as it matters: a read cut short by a panic loses a few entries.)
+#[wasm_bindgen(js_name = EndedJobs)]
+pub struct EndedJobs(AssertUnwindSafe<record::EndedReader>);
+
+#[wasm_bindgen(js_class = EndedJobs)]
+impl EndedJobs {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> EndedJobs {
+        EndedJobs(AssertUnwindSafe(record::EndedReader::new()))
+    }
+
+    /// Up to `max` jobs that ended since the last read, each once, as `{ name, start,
+    /// end, detail }` with times relative to `timeOrigin` (the page's
+    /// `performance.timeOrigin`). A read costs what changed since the last one.
+    #[wasm_bindgen(js_name = trackEntries)]
+    pub fn track_entries(&mut self, max: usize, time_origin: f64) -> JsValue {
+        let entries: Vec<_> = self.0.read(max).iter().filter_map(|r| devtools::track_entry(r, time_origin)).collect();
+        to_js(&entries)
+    }
 }

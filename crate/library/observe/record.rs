@@ -1,8 +1,10 @@
 //! Job records: what the timeline draws and the tests check. One per submitted job,
 //! kept for the whole run and readable while it goes on.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Serialize, Serializer};
 
@@ -292,6 +294,86 @@ impl RunReader {
 pub fn clear() {
     // A new Vec, not `clear()`: the memory of a long run goes back too.
     *BOOK.lock() = Vec::new();
+    CLEARS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many times [`clear`] ran: run 0's book starts again from place 0 after it.
+static CLEARS: AtomicU32 = AtomicU32::new(0);
+
+/// A reader of the jobs that ran and ended, in every run: each such job once, soon
+/// after it ends (DevTools' tracks). Each read costs what changed since the last one.
+#[derive(Default)]
+pub struct EndedReader {
+    /// The runs followed: how much of each book was read, and which jobs were reported.
+    runs: Vec<Followed>,
+    /// Jobs entered or changed since they were looked at, oldest change first.
+    waiting: VecDeque<(RunId, u32, Arc<dyn Recorded>)>,
+    clears: u32,
+}
+
+struct Followed {
+    run: RunId,
+    jobs: usize,
+    changes: usize,
+    reported: Vec<bool>,
+}
+
+impl EndedReader {
+    pub fn new() -> EndedReader {
+        EndedReader { clears: CLEARS.load(Ordering::Relaxed), ..EndedReader::default() }
+    }
+
+    /// Up to `max` records of jobs that a worker (or the main thread) ran and that
+    /// have ended since they were last looked at, each job once; the rest wait for
+    /// the next read. Jobs cancelled before they ran are passed over; a forgotten
+    /// run's jobs too.
+    pub fn read(&mut self, max: usize) -> Vec<JobRecord> {
+        self.catch_up();
+        let mut ended = Vec::new();
+        while ended.len() < max {
+            let Some((run, place, job)) = self.waiting.pop_front() else { break };
+            let Some(followed) = self.runs.iter_mut().find(|f| f.run == run) else { continue };
+            let reported = &mut followed.reported[place as usize];
+            if *reported {
+                continue;
+            }
+            let record = job.record();
+            if !matches!(record.progress(), Progress::Ended(_)) {
+                continue; // it is looked at again when it changes
+            }
+            *reported = true;
+            if record.worker.is_some() && record.started.is_some() && record.finished.is_some() {
+                ended.push(record);
+            }
+        }
+        ended
+    }
+
+    /// Queues what the book entered and changed since the last read.
+    fn catch_up(&mut self) {
+        let clears = CLEARS.load(Ordering::Relaxed);
+        if clears != self.clears {
+            *self = EndedReader { clears, ..EndedReader::default() };
+        }
+        let book = BOOK.lock();
+        self.runs.retain(|f| book.iter().any(|b| b.run == f.run));
+        for b in book.iter() {
+            let at = match self.runs.iter().position(|f| f.run == b.run) {
+                Some(at) => at,
+                None => {
+                    self.runs.push(Followed { run: b.run, jobs: 0, changes: 0, reported: Vec::new() });
+                    self.runs.len() - 1
+                }
+            };
+            let followed = &mut self.runs[at];
+            let changed = b.changed.get(followed.changes..).unwrap_or_default().iter().copied();
+            let new = followed.jobs as u32..b.jobs.len() as u32;
+            self.waiting.extend(new.chain(changed).map(|place| (b.run, place, b.jobs[place as usize].clone())));
+            followed.jobs = b.jobs.len();
+            followed.changes = b.changed.len();
+            followed.reported.resize(b.jobs.len(), false);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -356,5 +438,48 @@ mod tests {
         assert_eq!(records_of_run(other).len(), 1, "other runs are kept");
         assert_eq!(Arc::strong_count(&late), 1, "the book let go of the forgotten run's jobs");
         forget_run(other);
+    }
+
+    #[test]
+    fn an_ended_reader_gives_each_job_that_ran_once_when_it_ends_at_most_max_at_a_time() {
+        let run = crate::runtime::scope::new_run();
+        let jobs: Vec<_> = (0..4).map(|i| fake(100 + i, run)).collect();
+        let places: Vec<u32> = jobs.iter().map(|job| enter(run, job.clone())).collect();
+        let end = |k: usize, outcome: Outcome| {
+            let mut record = jobs[k].0.lock();
+            (record.worker, record.started, record.finished) = (Some(Worker::Process(7)), Some(1.0), Some(2.0));
+            (record.state, record.outcome) = (JobState::Finished, Some(outcome));
+            drop(record);
+            touched(run, places[k]);
+        };
+        // Other tests' jobs share the book: only this run's are compared.
+        let ids = |records: Vec<JobRecord>| records.iter().filter(|r| r.run == run).map(|r| r.id).collect::<Vec<_>>();
+        let mut reader = EndedReader::new();
+        assert!(ids(reader.read(usize::MAX)).is_empty(), "nothing ended yet");
+
+        end(1, Outcome::Ok);
+        end(2, Outcome::Failed);
+        // Cancelled while queued: it ended, but no worker ran it.
+        jobs[3].0.lock().outcome = Some(Outcome::Cancelled);
+        touched(run, places[3]);
+        let mut read = Vec::new();
+        loop {
+            let some = reader.read(1);
+            assert!(some.len() <= 1, "at most max");
+            if some.is_empty() {
+                break;
+            }
+            read.extend(some);
+        }
+        assert_eq!(ids(read), [101, 102], "the rest at the next read");
+        touched(run, places[1]);
+        assert!(ids(reader.read(usize::MAX)).is_empty(), "each job once, however often it is touched");
+
+        end(0, Outcome::Ok);
+        let mut fresh = EndedReader::new();
+        assert_eq!(ids(fresh.read(usize::MAX)), [100, 101, 102], "a new reader reads the jobs that ended before it");
+        assert_eq!(ids(reader.read(usize::MAX)), [100]);
+        forget_run(run);
+        assert!(ids(reader.read(usize::MAX)).is_empty());
     }
 }
