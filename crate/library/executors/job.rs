@@ -309,7 +309,7 @@ pub(crate) trait JobControl: Recorded {
 impl<T> Job<T> {
     /// Tells the record book that this job's record changed.
     fn touched(&self) {
-        record::touched(self.run, self.place.load(Ordering::Relaxed));
+        record::touched(self.run, self.place.load(Ordering::Relaxed), std::ptr::from_ref(self).cast());
     }
 }
 

@@ -218,8 +218,12 @@ pub(crate) fn enter(run: RunId, job: Arc<dyn Recorded>) -> u32 {
 }
 
 /// The job at `place` in `run`'s book changed state: readers re-read it.
-pub(crate) fn touched(run: RunId, place: u32) {
-    if let Some(book) = BOOK.lock().iter_mut().find(|b| b.run == run) {
+pub(crate) fn touched(run: RunId, place: u32, job: *const ()) {
+    // Only if the book still holds this job there: after `clear()` (or its run was
+    // forgotten and began again) the place may be past the book's end, or another's.
+    if let Some(book) = BOOK.lock().iter_mut().find(|b| b.run == run)
+        && book.jobs.get(place as usize).is_some_and(|entered| std::ptr::addr_eq(Arc::as_ptr(entered), job))
+    {
         book.changed.push(place);
     }
 }
@@ -422,7 +426,7 @@ mod tests {
         assert!(!reader.read(&mut records), "nothing changed");
 
         jobs[1].0.lock().state = JobState::Running;
-        touched(mine, places[1]);
+        touched(mine, places[1], Arc::as_ptr(&jobs[1]).cast());
         let late = fake(3, mine);
         enter(mine, late.clone());
         assert!(reader.read(&mut records));
@@ -450,7 +454,7 @@ mod tests {
             (record.worker, record.started, record.finished) = (Some(Worker::Process(7)), Some(1.0), Some(2.0));
             (record.state, record.outcome) = (JobState::Finished, Some(outcome));
             drop(record);
-            touched(run, places[k]);
+            touched(run, places[k], Arc::as_ptr(&jobs[k]).cast());
         };
         // Other tests' jobs share the book: only this run's are compared.
         let ids = |records: Vec<JobRecord>| records.iter().filter(|r| r.run == run).map(|r| r.id).collect::<Vec<_>>();
@@ -461,7 +465,7 @@ mod tests {
         end(2, Outcome::Failed);
         // Cancelled while queued: it ended, but no worker ran it.
         jobs[3].0.lock().outcome = Some(Outcome::Cancelled);
-        touched(run, places[3]);
+        touched(run, places[3], Arc::as_ptr(&jobs[3]).cast());
         let mut read = Vec::new();
         loop {
             let some = reader.read(1);
@@ -472,7 +476,7 @@ mod tests {
             read.extend(some);
         }
         assert_eq!(ids(read), [101, 102], "the rest at the next read");
-        touched(run, places[1]);
+        touched(run, places[1], Arc::as_ptr(&jobs[1]).cast());
         assert!(ids(reader.read(usize::MAX)).is_empty(), "each job once, however often it is touched");
 
         end(0, Outcome::Ok);
@@ -481,5 +485,29 @@ mod tests {
         assert_eq!(ids(reader.read(usize::MAX)), [100]);
         forget_run(run);
         assert!(ids(reader.read(usize::MAX)).is_empty());
+    }
+
+    #[test]
+    fn a_job_that_changes_after_its_run_was_forgotten_and_began_again_is_not_read_in_anothers_place() {
+        // Found by the hardening test on the demo page: clearRecords() mid-run, then a
+        // job of before it settled, and its old place (13) was read in a book of 5.
+        let run = crate::runtime::scope::new_run();
+        let old: Vec<_> = (0..14).map(|i| fake(200 + i, run)).collect();
+        let places: Vec<u32> = old.iter().map(|job| enter(run, job.clone())).collect();
+        forget_run(run);
+        let new: Vec<_> = (0..5).map(|i| fake(300 + i, run)).collect();
+        new.iter().for_each(|job| drop(enter(run, job.clone())));
+        let (mut reader, mut ended) = (RunReader::new(run), EndedReader::new());
+        let mut records = Vec::new();
+        reader.read(&mut records);
+        ended.read(usize::MAX);
+        for k in [13, 2] {
+            old[k].0.lock().outcome = Some(Outcome::Ok);
+            touched(run, places[k], Arc::as_ptr(&old[k]).cast());
+        }
+        assert!(!reader.read(&mut records), "neither old job is in the book now");
+        assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [300, 301, 302, 303, 304]);
+        assert!(ended.read(usize::MAX).iter().all(|r| r.run != run));
+        forget_run(run);
     }
 }
