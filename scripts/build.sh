@@ -5,7 +5,7 @@
 #   pkg/threads/  shared memory, Web Workers as threads: for cross-origin isolated pages
 #   pkg/plain/    no shared memory: any page, and the image every process worker runs
 # Then it prints the gzipped size of what one docs widget loads from the plain build,
-# and fails when that is over the budget (WIDGET_BUDGET bytes, 181,100 unless set; issue 13's
+# and fails when that is over the budget (WIDGET_BUDGET bytes, 181,200 unless set; issue 13's
 # Python API (iterators, done callbacks, error names, the fair queue) took it past 150,000,
 # issue 14's hardening (checked inputs, limits, per-run records read by change) past 160,000;
 # issue 16's split into a library and a showcase (the showcase's loader, typed records,
@@ -14,7 +14,7 @@
 # lines, a tooltip that follows zoom, an honest frame-gap readout, the widget's replay
 # and touch taps) took it to 175,500 (plain wasm 148,230; executor-timeline.js 8,495 ->
 # 11,413, its CSS 1,747 -> 2,198), and its page (jobs on DevTools' tracks, Stop,
-# headings and results) to 181,061 (plain wasm
+# headings and results) to 181,100 (plain wasm
 # 152,092). Issue 18 is to cut it to 120,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 wasm=wasm32-unknown-unknown/release/web_executors_showcase.wasm
 wasm_opt=node_modules/.bin/wasm-opt # binaryen, an npm devDependency
 terser=node_modules/.bin/terser     # an npm devDependency too
-budget=${WIDGET_BUDGET:-181100}
+budget=${WIDGET_BUDGET:-181200}
 for tool in "$wasm_opt" "$terser"; do
   if [ ! -x "$tool" ]; then
     echo "build: $tool is missing; run 'bash scripts/setup.sh' (or 'npm ci') first" >&2
