@@ -496,7 +496,9 @@ mod tests {
         let places: Vec<u32> = old.iter().map(|job| enter(run, job.clone())).collect();
         forget_run(run);
         let new: Vec<_> = (0..5).map(|i| fake(300 + i, run)).collect();
-        new.iter().for_each(|job| drop(enter(run, job.clone())));
+        for job in &new {
+            enter(run, job.clone());
+        }
         let (mut reader, mut ended) = (RunReader::new(run), EndedReader::new());
         let mut records = Vec::new();
         reader.read(&mut records);
