@@ -219,7 +219,7 @@ impl Run {
             "to-thread" | "run-in-executor" => vec![call("blocking_task", vec![self.block_ms.into()])],
             "cpu-bound" => vec![call("cpu_task", vec![self.n.into()])],
             "choose-executor" => vec![call("sum_sqrt", vec![self.n.into()])],
-            _ => self.mix().calls(),
+            _ => self.mix().calls().collect(),
         }
     }
 

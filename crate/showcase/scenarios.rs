@@ -18,6 +18,9 @@ use web_executors::{
 /// thread that started it gets the interpreter back.
 const GIL_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
+/// How long the free-form program submits before it lets the page draw a frame.
+const FRAME_BUDGET_MS: f64 = 8.0;
+
 // The programs the page shows start here (see `source_of`).
 
 /// Scenarios 1 and 2: `blocks(i)` for i in 0..6 (`jobs`) on a
@@ -143,22 +146,16 @@ pub struct Mix {
 }
 
 impl Mix {
-    /// The calls, the kinds taking turns as they are submitted.
-    pub fn calls(&self) -> Vec<Call<serde_json::Value>> {
+    /// The calls, the kinds taking turns as they are submitted; made one at a time, as
+    /// they are submitted.
+    pub fn calls(&self) -> impl Iterator<Item = Call<serde_json::Value>> + '_ {
         let rounds = self.blocks.max(self.cpu).max(self.gets);
-        let mut calls = Vec::new();
-        for i in 0..rounds {
-            if i < self.blocks {
-                calls.push(registry::call("blocks_for", vec![i.into(), self.block_ms.into()]));
-            }
-            if i < self.cpu {
-                calls.push(registry::call("cpu_task", vec![self.n.into()]));
-            }
-            if i < self.gets {
-                calls.push(registry::call("http_get", vec![self.url.as_str().into()]));
-            }
-        }
-        calls
+        (0..rounds).flat_map(move |i| {
+            let blocks = (i < self.blocks).then(|| registry::call("blocks_for", vec![i.into(), self.block_ms.into()]));
+            let cpu = (i < self.cpu).then(|| registry::call("cpu_task", vec![self.n.into()]));
+            let get = (i < self.gets).then(|| registry::call("http_get", vec![self.url.as_str().into()]));
+            [blocks, cpu, get].into_iter().flatten()
+        })
     }
 }
 
@@ -166,7 +163,17 @@ impl Mix {
 /// completes (`as_completed`). Returns how many failed.
 pub async fn mixed_jobs(executor: &impl Executor, mix: &Mix) -> Result<usize, ScenarioError> {
     log("main", "submitting the jobs");
-    let jobs = mix.calls().into_iter().map(|call| executor.submit(call)).collect::<Result<Vec<_>, _>>()?;
+    let mut jobs = Vec::new();
+    let mut last_yield = platform::now_ms();
+    for call in mix.calls() {
+        jobs.push(executor.submit(call)?);
+        // Tens of thousands of submits would hold the page for longer than a frame:
+        // await asyncio.sleep(0) lets it draw (a timer, not a microtask, in a browser).
+        if platform::now_ms() - last_yield > FRAME_BUDGET_MS {
+            sleep(Duration::ZERO).await;
+            last_yield = platform::now_ms();
+        }
+    }
     log("main", "waiting for them as they complete");
     let mut completed = as_completed(&jobs, None);
     let mut failed = 0;
@@ -290,7 +297,7 @@ mod tests {
     #[test]
     fn a_mix_takes_turns_between_kinds() {
         let mix = Mix { blocks: 2, block_ms: 10, cpu: 1, n: 5, gets: 1, url: "a".into() };
-        let labels: Vec<String> = mix.calls().iter().map(|c| c.label().to_owned()).collect();
+        let labels: Vec<String> = mix.calls().map(|c| c.label().to_owned()).collect();
         assert_eq!(labels, ["blocks_for(0, 10)", "cpu_task(5)", "http_get(\"a\")", "blocks_for(1, 10)"]);
     }
 

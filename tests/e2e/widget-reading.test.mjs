@@ -80,14 +80,31 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
         const r = canvas.getBoundingClientRect();
         const lane = Math.min(34, Math.max(14, (r.height - 22) / 2));
         // Sweep each lane's band of ticks with the pointer; keep what the tooltip says.
+        // Where a tick's tooltip shows, the list marks the same lines.
         const said = [[], []];
+        const markedWithTip = new Set();
         for (const k of [0, 1]) {
           for (let x = 0; x < r.width; x += 1) {
             canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + x, clientY: r.top + 22 + k * lane + 3, pointerType: 'mouse', bubbles: true }));
             const tip = $('.tip');
-            if (!tip.hidden) said[k].push(...[...tip.querySelectorAll('strong')].map((s) => s.textContent).filter((t) => !said[k].includes(t)));
+            if (tip.hidden) continue;
+            const tipped = [...tip.querySelectorAll('strong')].map((s) => s.textContent);
+            said[k].push(...tipped.filter((t) => !said[k].includes(t)));
+            // A job's tooltip starts with its name; lines' tooltips are a row per line.
+            const lines = tip.firstElementChild?.tagName === 'DIV';
+            const marked = $$('.lines li.marked').map((li) => li.querySelector('.said').textContent);
+            markedWithTip.add(JSON.stringify([lines ? tipped : [], marked]));
           }
         }
+        canvas.dispatchEvent(new PointerEvent('pointerleave', { pointerType: 'mouse' }));
+        // Pointing at a line in the list marks its tick: the canvas changes, and back.
+        const pixels = () => canvas.toDataURL();
+        const before = pixels();
+        const third = $$('.lines li')[2];
+        third.querySelector('.said').dispatchEvent(new PointerEvent('pointerover', { pointerType: 'mouse', bubbles: true }));
+        const pointed = { line: demo.markedLine, changed: pixels() !== before };
+        $('.lines ol').dispatchEvent(new PointerEvent('pointerleave', { pointerType: 'mouse' }));
+        pointed.after = { line: demo.markedLine, same: pixels() === before, marked: $$('.lines li.marked').length };
         const records = demo.records();
         const ran = Math.max(...records.map((j) => j.finished)) - Math.min(...records.map((j) => j.submitted));
         return {
@@ -96,6 +113,8 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
           summary: $('.lines summary').textContent,
           lines: $$('.lines li').map((li) => [li.value, li.querySelector('.lane').textContent, li.querySelector('.said').textContent]),
           said,
+          markedWithTip: [...markedWithTip].map((pair) => JSON.parse(pair)),
+          pointed,
           view: demo.view,
           ran,
         };
@@ -123,6 +142,12 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       assert.deepEqual(shown.lines.map(([, lane]) => lane === 'MainThread'), [true, false, true, false]);
       assert.ok(shown.said[0].includes('main: Main running the blocking task') && shown.said[0].includes('main: Main doing other things'), shown.said[0].join());
       assert.ok(shown.said[1].includes('blocking_task: Task done'), shown.said[1].join());
+      // The list marks exactly the lines whose ticks show in the tooltip.
+      assert.ok(shown.markedWithTip.some(([tipped]) => tipped.length > 0));
+      for (const [tipped, marked] of shown.markedWithTip) {
+        assert.deepEqual(marked, tipped, `a tooltip of ${tipped.length ? tipped : 'a job'} marks ${marked}`);
+      }
+      assert.deepEqual(shown.pointed, { line: 3, changed: true, after: { line: null, same: true, marked: 0 } });
       // The job ran 0.3 s; main slept on for 1.3 s: the axis goes to the end of the run.
       assert.ok(shown.ran < 1000, `the job ran ${shown.ran} ms`);
       assert.ok(shown.view.from === 0 && shown.view.to >= 1300, JSON.stringify(shown.view));

@@ -65,6 +65,9 @@ const KIND_COLOURS = 8;
 const LOG_LINES = 200;
 /** The list under the timeline shows the first so many log lines in view. */
 const LINES_IN_VIEW = 100;
+/** Counts as "12,345". One formatter: `toLocaleString('en')` makes a new one per call,
+ * which cost the legend a millisecond a frame. */
+const COUNT = new Intl.NumberFormat('en');
 
 /** The browser's own report of long frames, where it has one: Chromium's long animation
  * frames, or else long tasks. Firefox and Safari report neither. */
@@ -264,6 +267,13 @@ export class ExecutorTimeline extends HTMLElement {
   /** Runs the scenario once the widget is on screen and its workers are free; resolves
    * to the run's job records (those it made before it was stopped, if it was). */
   async run() {
+    return (await this.#runOnce())();
+  }
+
+  /** Starts a run, or joins the one going on. Resolves to a function that reads the
+   * run's records: reading 50,000 of them takes longer than a frame, so only a caller
+   * that wants them (run(), runcomplete's `detail.records`) pays for it. */
+  async #runOnce() {
     await this.#ready;
     if (this.#running) return this.#running;
     this.#stopping = false;
@@ -439,6 +449,7 @@ export class ExecutorTimeline extends HTMLElement {
     const fixed = Number(this.getAttribute('height'));
     const height = fixed > 0 ? fixed : Math.max(120, Math.min(this.#timeline.wantedHeight(), 420));
     this.#ui.canvas.style.height = `${height}px`;
+    this.#canvasHeight = height;
     this.#timeline.resize(width, height, devicePixelRatio || 1);
     this.#redraw(false);
   }
@@ -455,7 +466,7 @@ export class ExecutorTimeline extends HTMLElement {
     if (!plan) throw new Error(this.#ui.status.textContent);
     const stoppedBeforeItStarted = () => {
       if (this.isConnected) this.#say('Stopped before it started.');
-      return [];
+      return () => [];
     };
     if (!this.#visible) {
       this.#say('Waiting to scroll into view…', 'waiting');
@@ -496,26 +507,38 @@ export class ExecutorTimeline extends HTMLElement {
       // The widget left the page during the run.
       wx.forgetRun(this.#run);
       if (error) throw error;
-      return [];
+      return () => [];
     }
     this.#endedAt = this.#timeline.finish();
     this.#update();
     this.#resize();
     await this.#stopHeartbeat();
     this.#ui.replay.textContent = 'Run again';
-    const records = wx.runRecords(this.#run);
+    const run = this.#run;
+    let read;
+    const records = () => (read ??= wx.runRecords(run));
     const gap = `longest frame gap ${this.#gaps.longest.toFixed(1)} ms`;
     const stopped = this.#stopping;
     if (stopped) {
+      const records = read ?? records();
       const count = (outcome) => records.filter((r) => r.outcome === outcome).length;
       const running = records.filter((r) => r.outcome === null && r.state === 'RUNNING').length;
       this.#say(`Stopped: ${records.length - count('cancelled') - running} of ${records.length} jobs ended, ${count('cancelled')} cancelled${running ? `, ${running} still running on threads, which go when their job ends` : ''} · ${gap}`);
     } else {
       const shown = SCENARIOS[scenario].result?.(result) ?? JSON.stringify(result);
       this.#showResult(error ? `Failed: ${error.message}` : `Result: ${shown}`, error);
-      this.#say(`Done: ${records.length} job${records.length === 1 ? '' : 's'} · ${gap}`);
+      const jobs = this.#timeline.barCount;
+      this.#say(`Done: ${COUNT.format(jobs)} job${jobs === 1 ? '' : 's'} · ${gap}`);
     }
-    this.#emit('runcomplete', { run: this.#run, records, result, error, stopped });
+    this.#emit('runcomplete', {
+      run,
+      get records() {
+        return records();
+      },
+      result,
+      error,
+      stopped,
+    });
     if (error) throw error;
     return records;
   }
@@ -532,21 +555,25 @@ export class ExecutorTimeline extends HTMLElement {
   #follow() {
     const now = performance.now();
     if (now >= this.#nextUpdate) {
-      this.#update();
+      this.#update(true);
       this.#nextUpdate = now + 4 * (performance.now() - now);
     }
     this.#frame = requestAnimationFrame(() => this.#follow());
   }
 
   #nextUpdate = 0;
+  /** The canvas's height as #resize set it: reading it back would make the browser lay
+   * the page out in the middle of a frame. */
+  #canvasHeight = 0;
 
-  #update() {
+  /** `live`: a frame of the run, not its end. */
+  #update(live = false) {
     const timeline = this.#timeline;
     timeline.refresh();
-    if (this.#ui.canvas.clientHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
+    if (this.#canvasHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
     this.#redraw(false);
     for (const record of timeline.takeFinished()) this.#emit('jobfinished', { record });
-    this.#showLog();
+    this.#showLog(live);
   }
 
   /** Draws the timeline and what follows its view: the tooltip, the legend, the lines.
@@ -570,7 +597,7 @@ export class ExecutorTimeline extends HTMLElement {
       ...entries.map(({ label, colour, swatch, count }) => {
         const mark = element('span', { className: `swatch ${swatch}` });
         mark.style.setProperty('--swatch', colour);
-        return element('li', { className: count ? '' : 'none' }, mark, element('span', {}, label), element('span', { className: 'count' }, count.toLocaleString('en')));
+        return element('li', { className: count ? '' : 'none' }, mark, element('span', {}, label), element('span', { className: 'count' }, COUNT.format(count)));
       }),
     );
   }
@@ -579,7 +606,7 @@ export class ExecutorTimeline extends HTMLElement {
    * 3 and 4 are about that order, which ticks a millisecond apart cannot show. */
   #showLines() {
     const all = this.#timeline.lineCount;
-    const count = (n) => n.toLocaleString('en');
+    const count = (n) => COUNT.format(n);
     // Closed, the list costs nothing but its count.
     if (!this.#ui.lines.parentElement.open) {
       this.#ui.linesSummary.textContent = `Log lines (${count(all)})`;
@@ -607,16 +634,22 @@ export class ExecutorTimeline extends HTMLElement {
   /** Adds the run's new log lines to the panel. It shows the last LOG_LINES only: the
    * panel is for reading, the trace for keeping; and a panel of 40,000 lines costs
    * the browser a long layout on every frame it changes. */
-  #showLog() {
+  /** `live`: while the run goes on, at most ten times a second (nobody reads faster, and
+   * laying out the panel's lines each frame cost a long run its smoothness). */
+  #showLog(live = false) {
+    const now = performance.now();
+    if (live && now < this.#logShownAt + 100) return;
+    this.#logShownAt = now;
     const lines = this.#wx.runLog(this.#run, this.#byProcess, this.#logFrom);
     if (!lines.length) return;
     this.#logFrom += lines.length;
     this.#logTail = this.#logTail.concat(lines).slice(-LOG_LINES);
     const earlier = this.#logFrom - this.#logTail.length;
     const log = this.#ui.log;
-    log.textContent = `${earlier ? `… ${earlier.toLocaleString('en')} earlier lines are in the trace\n` : ''}${this.#logTail.join('\n')}`;
-    log.scrollTop = log.scrollHeight;
+    log.textContent = `${earlier ? `… ${COUNT.format(earlier)} earlier lines are in the trace\n` : ''}${this.#logTail.join('\n')}`;
   }
+
+  #logShownAt = 0;
 
   /** A run on processes logs with process ids, as scenario 2's Python program does. */
   #byProcess = false;
@@ -680,6 +713,7 @@ export class ExecutorTimeline extends HTMLElement {
   /** The tooltip for `target` (from `targetAt`: a job, or log lines; null hides it) at
    * (`x`, `y`) on the canvas. */
   #tip(target, x, y) {
+    this.#markListed(target?.lines?.map(([number]) => number) ?? []);
     const tip = this.#ui.tip;
     this.#tipJob = target?.job;
     this.#tipX = x;
@@ -692,12 +726,31 @@ export class ExecutorTimeline extends HTMLElement {
       tip.replaceChildren(element('strong', {}, head), ...rest.map((line) => element('div', {}, line)));
     } else {
       const shown = target.lines.slice(0, 6);
-      const rows = shown.map(([time, lane, said]) => element('div', {}, element('strong', {}, said), element('div', { className: 'muted' }, `${time} · ${lane}`)));
+      const rows = shown.map(([, time, lane, said]) => element('div', {}, element('strong', {}, said), element('div', { className: 'muted' }, `${time} · ${lane}`)));
       if (target.lines.length > shown.length) rows.push(element('div', { className: 'muted' }, `… ${target.lines.length - shown.length} more lines here: zoom in`));
       tip.replaceChildren(...rows);
     }
     tip.hidden = false;
     this.#moveTip(x, y);
+  }
+
+  /** Marks the list's lines `numbers` (those whose ticks the pointer is on). */
+  #markListed(numbers) {
+    for (const li of this.#ui.lines.children) li.classList.toggle('marked', numbers.includes(li.value));
+  }
+
+  /** The log line whose tick stands out (pointed at in the list), by number, or null. */
+  get markedLine() {
+    return this.#markedLine;
+  }
+
+  #markedLine = null;
+
+  #markLine(number) {
+    if (number === this.#markedLine || !this.#timeline) return;
+    this.#markedLine = number;
+    this.#timeline.markLine(number ?? undefined);
+    this.#timeline.draw();
   }
 
   #moveTip(x, y) {
@@ -797,6 +850,12 @@ export class ExecutorTimeline extends HTMLElement {
     canvas.addEventListener('pointercancel', lift);
     // A finger lifted leaves the canvas too: its tooltip stays until the next tap.
     canvas.addEventListener('pointerleave', (event) => event.pointerType !== 'touch' && this.#tip(null));
+    // A line pointed at in the list marks its tick on the timeline.
+    ui.lines.addEventListener('pointerover', (event) => {
+      const li = event.target.closest?.('li');
+      this.#markLine(li && !li.classList.contains('more') ? li.value : null);
+    });
+    ui.lines.addEventListener('pointerleave', () => this.#markLine(null));
     canvas.addEventListener('dblclick', () => {
       this.#timeline?.fit();
       redraw();
@@ -830,8 +889,8 @@ export class ExecutorTimeline extends HTMLElement {
         else this.setAttribute(attribute, field.value);
       });
     }
-    ui.run.addEventListener('click', () => this.run().catch(() => {}));
-    ui.replay.addEventListener('click', () => this.run().catch(() => {}));
+    ui.run.addEventListener('click', () => this.#runOnce().catch(() => {}));
+    ui.replay.addEventListener('click', () => this.#runOnce().catch(() => {}));
     ui.lines.parentElement.addEventListener('toggle', () => this.#timeline && this.#showLines());
     ui.stop.addEventListener('click', () => this.stop());
     ui.main.addEventListener('click', () => this.#onMainThread());
@@ -925,7 +984,7 @@ function template() {
       ),
     ),
     element('p', { className: 'result' }),
-    element('pre', { className: 'log', ariaLabel: 'Log' }),
+    element('pre', { className: 'log', ariaLabel: 'Log' }, element('code')),
     element('div', { className: 'exports' }, element('button', { type: 'button', className: 'secondary save-trace' }, 'Download trace (Perfetto, DevTools)'), element('button', { type: 'button', className: 'secondary save-records' }, 'Download records')),
     element('div', { className: 'live', ariaLive: 'polite' }),
   );
@@ -956,7 +1015,7 @@ function ui(shadow) {
     dot: $('.dot'),
     gap: $('.gap'),
     result: $('.result'),
-    log: $('.log'),
+    log: $('.log code'),
     live: $('.live'),
     run: $('.run'),
     stop: $('.stop'),

@@ -55,7 +55,15 @@ pub(crate) fn become_process(pid: u32, sink: Sink) {
     SINK.with(|s| *s.borrow_mut() = Some(sink));
 }
 
-static LINES: SpinLock<Vec<LogLine>> = SpinLock::new(Vec::new());
+/// Every line, in time order.
+struct Log {
+    lines: Vec<LogLine>,
+    /// Counts the changes that move lines already there: a line put in its place before
+    /// the end, lines removed. A [`RunLogReader`]'s place in `lines` is lost then.
+    moves: u64,
+}
+
+static LOG: SpinLock<Log> = SpinLock::new(Log { lines: Vec::new(), moves: 0 });
 
 thread_local! {
     static THREAD_NAME: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
@@ -114,18 +122,18 @@ pub fn log(logger: &str, message: impl Into<String>) {
         None => Some(line),
     });
     if let Some(line) = line {
-        LINES.lock().push(line);
+        LOG.lock().lines.push(line);
     }
 }
 
 /// Every line so far, oldest first.
 pub fn lines() -> Vec<LogLine> {
-    LINES.lock().clone()
+    LOG.lock().lines.clone()
 }
 
 /// Lines from index `from` on, for a reader that polls while a run is live.
 pub fn lines_since(from: usize) -> Vec<LogLine> {
-    LINES.lock().get(from..).map(<[LogLine]>::to_vec).unwrap_or_default()
+    LOG.lock().lines.get(from..).map(<[LogLine]>::to_vec).unwrap_or_default()
 }
 
 /// Lines of one run, oldest first.
@@ -136,25 +144,61 @@ pub fn lines_of_run(run: RunId) -> Vec<LogLine> {
 /// Lines of one run from its `from`th on: what a live view has not read yet. Copies
 /// only those (a long run's log is read once a frame).
 pub fn lines_of_run_from(run: RunId, from: usize) -> Vec<LogLine> {
-    LINES.lock().iter().filter(|l| l.run == run).skip(from).cloned().collect()
+    LOG.lock().lines.iter().filter(|l| l.run == run).skip(from).cloned().collect()
+}
+
+/// Reads one run's lines as they are logged, copying each line once: a live timeline
+/// reads a long run's log every frame, and copying all of it each time cost more than
+/// a frame has.
+pub struct RunLogReader {
+    run: RunId,
+    /// How far into the log the last read went.
+    scanned: usize,
+    /// The log's `moves` at the last read.
+    moves: u64,
+}
+
+impl RunLogReader {
+    pub fn new(run: RunId) -> RunLogReader {
+        RunLogReader { run, scanned: 0, moves: 0 }
+    }
+
+    /// Adds the run's lines logged since the last read to `lines`, which holds what
+    /// this reader read before. If lines moved since, `lines` is read again from the start.
+    pub fn read(&mut self, lines: &mut Vec<LogLine>) {
+        let log = LOG.lock();
+        if log.moves != self.moves {
+            lines.clear();
+            (self.scanned, self.moves) = (0, log.moves);
+        }
+        lines.extend(log.lines[self.scanned..].iter().filter(|l| l.run == self.run).cloned());
+        self.scanned = log.lines.len();
+    }
 }
 
 /// Adds a line logged in a process worker, in time order: it arrives by message,
 /// after lines the page logged later.
 pub(crate) fn append(line: LogLine) {
-    let mut lines = LINES.lock();
-    let at = lines.iter().rposition(|l| l.time <= line.time).map_or(0, |i| i + 1);
-    lines.insert(at, line);
+    let mut log = LOG.lock();
+    let at = log.lines.iter().rposition(|l| l.time <= line.time).map_or(0, |i| i + 1);
+    if at < log.lines.len() {
+        log.moves += 1;
+    }
+    log.lines.insert(at, line);
 }
 
 /// Forgets run `run`'s lines.
 pub fn forget_run(run: RunId) {
-    LINES.lock().retain(|line| line.run != run);
+    let mut log = LOG.lock();
+    log.lines.retain(|line| line.run != run);
+    log.moves += 1;
 }
 
 pub fn clear() {
     // A new Vec, not `clear()`: the memory of a long run goes back too.
-    *LINES.lock() = Vec::new();
+    let mut log = LOG.lock();
+    log.lines = Vec::new();
+    log.moves += 1;
 }
 
 #[cfg(test)]
@@ -188,6 +232,32 @@ mod tests {
         assert_eq!(messages(0), ["one", "two", "three"]);
         assert_eq!(messages(1), ["two", "three"]);
         assert!(messages(3).is_empty());
+    }
+
+    #[test]
+    fn a_run_log_reader_copies_each_new_line_once_and_starts_again_when_lines_move() {
+        let (a, b) = (crate::runtime::scope::new_run(), crate::runtime::scope::new_run());
+        let say = |run, message| {
+            let _in = crate::runtime::scope::enter(run);
+            log("reader", message);
+        };
+        let messages = |lines: &[LogLine]| lines.iter().map(|l| l.message.clone()).collect::<Vec<_>>();
+        let mut reader = RunLogReader::new(a);
+        let mut lines = Vec::new();
+        say(a, "one");
+        say(b, "other");
+        reader.read(&mut lines);
+        assert_eq!(messages(&lines), ["one"]);
+        std::thread::sleep(std::time::Duration::from_millis(2)); // "two" is later than "one"
+        say(a, "two");
+        reader.read(&mut lines);
+        reader.read(&mut lines);
+        assert_eq!(messages(&lines), ["one", "two"], "a line is read once");
+        // A process worker's line arrives after a later one: it goes in its place.
+        let first = lines[0].time;
+        append(LogLine { time: first, message: "from a process".into(), ..lines[0].clone() });
+        reader.read(&mut lines);
+        assert_eq!(messages(&lines), ["one", "from a process", "two"]);
     }
 
     #[test]

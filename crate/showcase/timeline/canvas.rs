@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::timeline::{self, Layout, Paint, Plot, Shape, Step, Swatch, Target, View};
-use web_executors::observe::log::{self, LogLine};
+use web_executors::observe::log::{LogLine, RunLogReader};
 use web_executors::observe::record::{JobRecord, RunReader};
 use web_executors::platform;
 
@@ -22,6 +22,8 @@ pub struct Timeline {
     /// Reads only what changed in the run since the last frame.
     reader: RunReader,
     records: Vec<JobRecord>,
+    /// Reads only the lines logged since the last frame.
+    log: RunLogReader,
     /// The run's log, which the layout's marks point into.
     lines: Vec<LogLine>,
     /// When the run ended (epoch ms); None while it goes on.
@@ -31,8 +33,15 @@ pub struct Timeline {
     /// The view follows the run until the user zooms or pans.
     follow: bool,
     selected: Option<u64>,
-    /// Jobs already given to `takeFinished`, by id, sorted.
-    reported: Vec<u64>,
+    /// The log line (by place in the run) whose tick stands out.
+    marked: Option<usize>,
+    /// Which records (by place) were given to `takeFinished`, and the first place that
+    /// may not have been: jobs end about in order, so a frame looks at few.
+    reported: Vec<bool>,
+    unreported: usize,
+    /// The context's font, kept from frame to frame: setting one costs a font lookup,
+    /// and the context keeps it until the canvas is resized.
+    font: Option<&'static str>,
     /// CSS pixels and the device's pixels per CSS pixel.
     width: f64,
     height: f64,
@@ -88,13 +97,17 @@ impl Timeline {
             run: 0,
             reader: RunReader::default(),
             records: Vec::new(),
+            log: RunLogReader::new(0),
             lines: Vec::new(),
             ended: None,
             layout: Layout::default(),
             view: View { from: 0.0, to: 1.0 },
             follow: true,
             selected: None,
+            marked: None,
             reported: Vec::new(),
+            unreported: 0,
+            font: None,
             width,
             height,
             scale: 1.0,
@@ -107,17 +120,21 @@ impl Timeline {
         self.run = run;
         self.reader = RunReader::new(run);
         self.records.clear();
+        self.log = RunLogReader::new(run);
+        self.lines.clear();
         self.ended = None;
         self.follow = true;
         self.selected = None;
+        self.marked = None;
         self.reported.clear();
+        self.unreported = 0;
         self.refresh();
     }
 
     /// Reads the run's records and log again (while it goes on, once a frame).
     pub fn refresh(&mut self) {
         self.reader.read(&mut self.records);
-        self.lines = log::lines_of_run(self.run);
+        self.log.read(&mut self.lines);
         self.layout = Layout::new(&self.records, &self.lines, self.ended.unwrap_or_else(platform::now_ms));
         if self.follow {
             self.view = View::fit(&self.layout);
@@ -138,6 +155,7 @@ impl Timeline {
         (self.width, self.height, self.scale) = (width, height, scale);
         self.canvas.set_width((width * scale).round() as u32);
         self.canvas.set_height((height * scale).round() as u32);
+        self.font = None;
     }
 
     /// The height (CSS px) that shows every lane at full size.
@@ -151,14 +169,13 @@ impl Timeline {
     }
 
     /// Draws the current view.
-    pub fn draw(&self) {
+    pub fn draw(&mut self) {
         let c = &self.context;
         let _ = c.set_transform(self.scale, 0.0, 0.0, self.scale, 0.0, 0.0);
         c.clear_rect(0.0, 0.0, self.width, self.height);
         c.set_text_baseline("middle");
         let mut fill = None;
-        let mut font = None;
-        for shape in timeline::scene(&self.layout, &self.view, &self.plot(), self.selected) {
+        for shape in timeline::scene(&self.layout, &self.view, &self.plot(), self.selected, self.marked) {
             let (Shape::Rect { paint, .. } | Shape::Frame { paint, .. } | Shape::Text { paint, .. }) = &shape;
             let paint = *paint;
             // Setting a style parses it: only when it changes.
@@ -181,9 +198,9 @@ impl Timeline {
                     } else {
                         "12px system-ui, sans-serif"
                     };
-                    if font != Some(wanted) {
+                    if self.font != Some(wanted) {
                         c.set_font(wanted);
-                        font = Some(wanted);
+                        self.font = Some(wanted);
                     }
                     let _ = c.fill_text(&text, x, y);
                 }
@@ -223,6 +240,13 @@ impl Timeline {
         self.selected = id.map(|id| id as u64);
     }
 
+    /// Marks the tick of log line `number` (as numbered in the list of lines, from 1),
+    /// or none, on the next draw.
+    #[wasm_bindgen(js_name = markLine)]
+    pub fn mark_line(&mut self, number: Option<f64>) {
+        self.marked = number.filter(|&n| n >= 1.0).map(|n| n as usize - 1);
+    }
+
     /// Moves the selection by `direction` (`left`, `right`, `up`, `down`); returns the
     /// job now selected.
     pub fn step(&mut self, direction: JsValue) -> Option<f64> {
@@ -249,7 +273,7 @@ impl Timeline {
         timeline::bar_box(&self.layout, &self.view, &self.plot(), id as u64).map(Vec::from)
     }
 
-    /// What is at (`x`, `y`): `{ job: id }`, `{ lines: [[time, lane, 'logger: message'], …] }`
+    /// What is at (`x`, `y`): `{ job: id }`, `{ lines: [[number, time, lane, 'logger: message'], …] }`
     /// (log lines' ticks, oldest first), or null.
     #[wasm_bindgen(js_name = targetAt)]
     pub fn target_at(&self, x: f64, y: f64) -> JsValue {
@@ -257,7 +281,7 @@ impl Timeline {
         let (key, value): (&str, JsValue) = match timeline::target(&self.layout, &self.view, &self.plot(), x, y) {
             None => return JsValue::NULL,
             Some(Target::Job(id)) => ("job", (id as f64).into()),
-            Some(Target::Lines(lines)) => ("lines", lines.iter().map(|&at| self.line_row(at)).collect::<js_sys::Array>().into()),
+            Some(Target::Lines(lines)) => ("lines", lines.iter().map(|&at| self.numbered_row(at)).collect::<js_sys::Array>().into()),
         };
         let _ = js_sys::Reflect::set(&target, &key.into(), &value);
         target.into()
@@ -269,22 +293,18 @@ impl Timeline {
     #[wasm_bindgen(js_name = linesInView)]
     pub fn lines_in_view(&self, most: usize) -> JsValue {
         let (shown, total) = timeline::lines_in_view(&self.layout, &self.view, most);
-        let rows: js_sys::Array = shown
-            .iter()
-            .map(|&at| {
-                let row = self.line_row(at);
-                row.unshift(&(at as f64 + 1.0).into());
-                row
-            })
-            .collect();
+        let rows: js_sys::Array = shown.iter().map(|&at| self.numbered_row(at)).collect();
         let list = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&list, &"rows".into(), &rows);
         let _ = js_sys::Reflect::set(&list, &"total".into(), &(total as f64).into());
         list.into()
     }
 
-    fn line_row(&self, at: usize) -> js_sys::Array {
-        timeline::line_text(&self.layout, &self.lines[at]).iter().map(|text| JsValue::from_str(text)).collect()
+    /// Line `at` as [number in the run (from 1), time, lane, 'logger: message'].
+    fn numbered_row(&self, at: usize) -> js_sys::Array {
+        let row: js_sys::Array = timeline::line_text(&self.layout, &self.lines[at]).iter().map(|text| JsValue::from_str(text)).collect();
+        row.unshift(&(at as f64 + 1.0).into());
+        row
     }
 
     /// The legend: `[{ label, colour, swatch, count }]`, swatch being `bar`, `outline`,
@@ -316,13 +336,17 @@ impl Timeline {
     /// The records of jobs that settled since the last call (as of the last refresh).
     #[wasm_bindgen(js_name = takeFinished)]
     pub fn take_finished(&mut self) -> JsValue {
-        let reported = &mut self.reported;
-        let newly: Vec<&JobRecord> = self
-            .records
-            .iter()
-            .filter(|r| r.finished.is_some())
-            .filter(|r| reported.binary_search(&r.id).map_err(|at| reported.insert(at, r.id)).is_err())
-            .collect();
+        self.reported.resize(self.records.len(), false);
+        let mut newly = Vec::new();
+        for (at, record) in self.records.iter().enumerate().skip(self.unreported) {
+            if record.finished.is_some() && !self.reported[at] {
+                self.reported[at] = true;
+                newly.push(record);
+            }
+        }
+        while self.reported.get(self.unreported) == Some(&true) {
+            self.unreported += 1;
+        }
         web_executors::bindings::convert::to_js(&newly)
     }
 

@@ -337,7 +337,9 @@ fn paint_of(bar: &Bar) -> Paint {
 /// Everything to draw for `view`, back to front. Bars off screen are left out, and a
 /// bar hidden under the one before it in its lane (many tiny jobs in one pixel) too,
 /// so a frame costs about one shape per pixel column per lane at most.
-pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -> Vec<Shape> {
+/// `selected`: a job to outline; `marked`: a log line (by place in the run) whose tick
+/// stands out, the one the reader points at in the list of lines.
+pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>, marked: Option<usize>) -> Vec<Shape> {
     if layout.lanes.is_empty() {
         let text = "No jobs yet: run the scenario".to_owned();
         return vec![Shape::Text { x: plot.gutter, y: plot.height / 2.0, text, paint: Paint::AxisText }];
@@ -437,6 +439,12 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>) -
         if visible(x, x) && x > last_tick[mark.lane] {
             last_tick[mark.lane] = x;
             shapes.push(Shape::Rect { x, y: plot.lane_top(mark.lane), w: MARK_WIDTH, h: MARK_HEIGHT, paint: Paint::Mark });
+        }
+    }
+    if let Some(mark) = marked.and_then(|line| layout.marks.iter().find(|m| m.line == line)) {
+        let x = view.x(mark.time, plot).floor();
+        if visible(x, x) {
+            shapes.push(Shape::Rect { x: x - 1.0, y: plot.lane_top(mark.lane), w: MARK_WIDTH + 2.0, h: lane_h, paint: Paint::Selected });
         }
     }
     if let Some(bar) = selected.and_then(|id| layout.bars.iter().find(|b| b.id == id)) {
@@ -851,7 +859,7 @@ mod tests {
     fn the_scene_has_a_bar_per_job_with_labels_that_fit_and_queue_strips() {
         let layout = Layout::new(&six_on_three(), &[], 2000.0);
         let plot = plot();
-        let shapes = scene(&layout, &View::fit(&layout), &plot, Some(4));
+        let shapes = scene(&layout, &View::fit(&layout), &plot, Some(4), None);
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(0), .. })).count();
         assert_eq!(bars, 6);
         let texts: Vec<&str> = shapes
@@ -878,7 +886,7 @@ mod tests {
             .collect();
         let layout = Layout::new(&records, &[], 0.0);
         let plot = plot();
-        let shapes = scene(&layout, &View::fit(&layout), &plot, None);
+        let shapes = scene(&layout, &View::fit(&layout), &plot, None, None);
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(_), .. })).count();
         // Back to back at 0.2 px a job, each lane is one busy stretch.
         assert_eq!(bars, 2);
@@ -892,7 +900,7 @@ mod tests {
         assert!(widths.iter().all(|w| *w > 900.0), "{widths:?}");
         // Zoomed to 20 ms, every bar in it is its own shape again.
         let zoomed = View { from: 1000.0, to: 1020.0 };
-        let shapes = scene(&layout, &zoomed, &plot, None);
+        let shapes = scene(&layout, &zoomed, &plot, None, None);
         let bars = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Kind(_), .. })).count();
         assert!((100..=102).contains(&bars), "{bars}");
     }
@@ -901,14 +909,34 @@ mod tests {
     fn log_ticks_are_one_per_pixel_column_and_lane() {
         let lines: Vec<LogLine> = (0..20_000).map(|i| line(i as f64 * 0.1, "MainThread", MAIN_PID)).collect();
         let layout = Layout::new(&[], &lines, 2000.0);
-        let shapes = scene(&layout, &View::fit(&layout), &plot(), None);
+        let shapes = scene(&layout, &View::fit(&layout), &plot(), None, None);
         let ticks = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Mark, .. })).count();
         assert!((900..=1001).contains(&ticks), "{ticks} ticks for 1000 px");
     }
 
     #[test]
+    fn the_line_pointed_at_in_the_list_has_its_tick_marked_where_it_is_drawn() {
+        let lines: Vec<LogLine> = (0..4).map(|i| line(i as f64 * 100.0, "MainThread", MAIN_PID)).collect();
+        let layout = Layout::new(&[], &lines, 400.0);
+        let view = View::fit(&layout);
+        let marked = |line| {
+            scene(&layout, &view, &plot(), None, line)
+                .into_iter()
+                .filter_map(|s| match s {
+                    Shape::Rect { x, paint: Paint::Selected, .. } => Some(x),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(marked(None).is_empty());
+        let x = view.x(layout.marks[2].time, &plot()).floor();
+        assert_eq!(marked(Some(2)), [x - 1.0], "one mark, on line 2's tick");
+        assert!(marked(Some(9)).is_empty(), "no such line: nothing marked");
+    }
+
+    #[test]
     fn an_empty_timeline_says_so() {
-        let shapes = scene(&Layout::default(), &View { from: 0.0, to: 1.0 }, &plot(), None);
+        let shapes = scene(&Layout::default(), &View { from: 0.0, to: 1.0 }, &plot(), None, None);
         assert!(matches!(&shapes[..], [Shape::Text { text, .. }] if text.starts_with("No jobs yet")));
     }
 
@@ -921,7 +949,7 @@ mod tests {
         cancelled.state = JobState::Cancelled;
         cancelled.outcome = Some(Outcome::Cancelled);
         let layout = Layout::new(&[failed, cancelled], &[], 60.0);
-        let shapes = scene(&layout, &View::fit(&layout), &plot(), None);
+        let shapes = scene(&layout, &View::fit(&layout), &plot(), None, None);
         assert!(shapes.iter().any(|s| matches!(s, Shape::Rect { paint: Paint::Failed, .. })));
         assert!(shapes.iter().any(|s| matches!(s, Shape::Frame { paint: Paint::Cancelled, .. })));
     }
@@ -972,7 +1000,7 @@ mod tests {
         let records = vec![record(0, "blocks(0)", thread("ThreadPoolExecutor-12_3"), (0.0, Some(1.0), Some(2.0)))];
         let layout = Layout::new(&records, &[], 3.0);
         let narrow = Plot::new(375.0, 120.0, 2);
-        let shapes = scene(&layout, &View::fit(&layout), &narrow, None);
+        let shapes = scene(&layout, &View::fit(&layout), &narrow, None, None);
         let titles: Vec<&str> = shapes
             .iter()
             .filter_map(|s| match s {
@@ -1008,7 +1036,7 @@ mod tests {
             let plot = Plot::new(width, 200.0, layout.lanes.len());
             // A view whose last tick is at the right edge.
             let view = View { from: 0.0, to: 3000.0 };
-            let labels: Vec<(f64, f64, String)> = scene(&layout, &view, &plot, None)
+            let labels: Vec<(f64, f64, String)> = scene(&layout, &view, &plot, None, None)
                 .into_iter()
                 .filter_map(|shape| match shape {
                     Shape::Text { x, text, paint: Paint::AxisText, .. } => {
