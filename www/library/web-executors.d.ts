@@ -72,7 +72,9 @@ export interface ShutdownOptions {
 }
 
 export interface MapOptions {
-  /** Process pools: this many items travel to one worker in one message. */
+  /** Process pools: this many items travel to one worker in one message. Left out, the
+   * pool picks it: at least 32 chunks per worker, at most 256 items each (Python's
+   * default is 1). */
   chunksize?: number;
   /** From the call: a result not ready by then throws `TimeoutError`. */
   timeout?: Seconds;

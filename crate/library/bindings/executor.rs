@@ -13,6 +13,7 @@ use super::combinators::MapJobs;
 use super::convert::{Options, args_from_js, py_error, python_error, text_arg, to_js, type_error};
 use super::jobs::{Job, promise};
 use crate::executors::default_executor::submit_default;
+use crate::executors::executor::auto_chunksize;
 use crate::executors::job::PythonException;
 use crate::process::protocol::ByName;
 use crate::process::registry;
@@ -85,12 +86,15 @@ impl Executor {
     /// `map(name, items, { chunksize, timeout })`'s jobs, one per item, the item its
     /// argument, as a [`MapJobs`] that gives their results in the order of `items`
     /// (www/web-executors.js makes it async-iterable and awaitable). On processes,
-    /// every `chunksize` jobs travel in one message.
+    /// every `chunksize` jobs travel in one message; without one, the pool picks it
+    /// (`auto_chunksize`).
     #[wasm_bindgen(js_name = mapJobs)]
     pub fn map_jobs(&self, name: JsValue, items: Vec<JsValue>, options: JsValue) -> Result<MapJobs, JsValue> {
         let name = text_arg(&name, "map", "the job's name")?;
         let options = Options::read(&options, "map", &["chunksize", "timeout"])?;
-        let chunksize = options.count("chunksize", "chunksize must be >= 1")?.map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let chunksize = options
+            .count("chunksize", "chunksize must be >= 1")?
+            .map_or_else(|| auto_chunksize(items.len(), self.pool.max_workers()), |n| usize::try_from(n).unwrap_or(usize::MAX));
         let timeout = options.seconds("timeout")?;
         let calls = items.iter().map(|item| registry_call(&name, std::slice::from_ref(item))).collect::<Result<Vec<_>, _>>()?;
         let results = self.pool.map(|call| call, calls, chunksize).map_err(|e| python_error(&e))?;

@@ -12,6 +12,14 @@ use crate::observe::record::{JobRecord, Worker};
 
 /// `concurrent.futures.Executor`. `loop.run_in_executor(executor, blocks, i)` is
 /// `executor.submit(job!(blocks(i)))`: a future the main loop awaits.
+/// The chunk size of a `map` whose caller names none (Python's default is 1): at least
+/// 32 chunks per worker, so that a worker done early finds chunks left to take and a
+/// short map goes item by item, and at most 256 items to a message, so that results
+/// come back as chunks end.
+pub fn auto_chunksize(items: usize, workers: usize) -> usize {
+    (items / (32 * workers.max(1))).clamp(1, 256)
+}
+
 pub trait Executor {
     /// Schedules `call` and returns its future at once.
     fn submit<T: Send + DeserializeOwned + 'static>(&self, call: Call<T>) -> Result<JobFuture<T>, ExecutorError>;
@@ -47,4 +55,18 @@ pub trait Executor {
 /// `gone(waker)` reports no worker left (keeping `waker` to be woken when the last goes).
 pub(crate) fn workers_gone(wait: bool, mut gone: impl FnMut(&Waker) -> bool + 'static) -> impl Future<Output = ()> + 'static {
     std::future::poll_fn(move |cx| if !wait || gone(cx.waker()) { Poll::Ready(()) } else { Poll::Pending })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_chunksize;
+
+    #[test]
+    fn map_picks_at_least_32_chunks_a_worker_and_at_most_256_items_a_chunk() {
+        assert_eq!(auto_chunksize(0, 2), 1);
+        assert_eq!(auto_chunksize(60, 1), 1, "a short map goes item by item");
+        assert_eq!(auto_chunksize(6_400, 2), 100);
+        assert_eq!(auto_chunksize(100_000, 2), 256);
+        assert_eq!(auto_chunksize(320, 0), 10, "no workers reads as one");
+    }
 }
