@@ -164,15 +164,18 @@ impl RunLogReader {
     }
 
     /// Adds the run's lines logged since the last read to `lines`, which holds what
-    /// this reader read before. If lines moved since, `lines` is read again from the start.
-    pub fn read(&mut self, lines: &mut Vec<LogLine>) {
+    /// this reader read before, and returns true. If lines moved since, `lines` is read
+    /// again from the start, and it returns false: what it held may have changed.
+    pub fn read(&mut self, lines: &mut Vec<LogLine>) -> bool {
         let log = LOG.lock();
-        if log.moves != self.moves {
+        let kept = log.moves == self.moves;
+        if !kept {
             lines.clear();
             (self.scanned, self.moves) = (0, log.moves);
         }
         lines.extend(log.lines[self.scanned..].iter().filter(|l| l.run == self.run).cloned());
         self.scanned = log.lines.len();
+        kept
     }
 }
 
@@ -256,7 +259,7 @@ mod tests {
         // A process worker's line arrives after a later one: it goes in its place.
         let first = lines[0].time;
         append(LogLine { time: first, message: "from a process".into(), ..lines[0].clone() });
-        reader.read(&mut lines);
+        assert!(!reader.read(&mut lines), "read again from the start");
         assert_eq!(messages(&lines), ["one", "from a process", "two"]);
     }
 

@@ -134,8 +134,9 @@ impl Timeline {
     /// Reads the run's records and log again (while it goes on, once a frame).
     pub fn refresh(&mut self) {
         self.reader.read(&mut self.records);
-        self.log.read(&mut self.lines);
-        self.layout = Layout::new(&self.records, &self.lines, self.ended.unwrap_or_else(platform::now_ms));
+        let lines_kept = self.lines.len();
+        let lines_kept = if self.log.read(&mut self.lines) { lines_kept } else { 0 };
+        self.layout.update(&self.records, &self.lines, lines_kept, self.ended.unwrap_or_else(platform::now_ms));
         if self.follow {
             self.view = View::fit(&self.layout);
         }

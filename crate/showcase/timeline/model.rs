@@ -3,7 +3,9 @@
 //! Plain data and arithmetic, tested on the host; the browser only replays the shapes
 //! on a canvas (`canvas`).
 
-use web_executors::observe::log::LogLine;
+use std::sync::Arc;
+
+use web_executors::observe::log::{LogLine, MAIN_PID, MAIN_THREAD};
 use web_executors::observe::record::{JobRecord, JobState, Outcome, Progress, Worker};
 
 /// One row: the main thread, or a worker.
@@ -19,7 +21,7 @@ pub struct Lane {
 pub struct Bar {
     pub id: u64,
     pub lane: usize,
-    pub label: String,
+    pub label: Arc<str>,
     /// Index of the job's function name in `Layout::kinds`: its colour.
     pub kind: usize,
     pub submitted: f64,
@@ -66,26 +68,45 @@ impl Layout {
     /// reached, which ends open bars and the axis (now while the run goes on, its end
     /// once it has ended).
     pub fn new(records: &[JobRecord], lines: &[LogLine], now: f64) -> Layout {
+        let mut layout = Layout::default();
+        layout.update(records, lines, 0, now);
+        layout
+    }
+
+    /// Lays out again what [`Layout::new`] would, from this layout of the same run a
+    /// frame ago: `lines_kept` of `lines` (the first ones) are those it was made from,
+    /// unchanged. A live timeline does this every frame, so it reuses what it can: the
+    /// bars' labels, and the ticks of the lines it has seen.
+    pub fn update(&mut self, records: &[JobRecord], lines: &[LogLine], lines_kept: usize, now: f64) {
         let origin = records.iter().map(|r| r.submitted).chain(lines.iter().map(|l| l.time)).fold(f64::INFINITY, f64::min);
         if !origin.is_finite() {
-            return Layout::default();
+            *self = Layout::default();
+            return;
         }
-        let mut lanes = vec![Lane { worker: Worker::Main, title: Worker::Main.title() }];
-        let mut by_start: Vec<&JobRecord> = records.iter().filter(|r| r.started.is_some() && r.worker.is_some()).collect();
-        by_start.sort_by(|a, b| a.started.partial_cmp(&b.started).expect("times are finite"));
-        for record in by_start {
-            let worker = record.worker.as_ref().expect("filtered");
-            if !lanes.iter().any(|lane| lane.worker == *worker) {
-                lanes.push(Lane { worker: worker.clone(), title: worker.title() });
+        // Lanes: the main thread, then each worker by the time it first began a job.
+        let mut firsts: Vec<(&Worker, f64)> = Vec::new();
+        for record in records {
+            if let (Some(started), Some(worker)) = (record.started, &record.worker) {
+                match firsts.iter_mut().find(|(w, _)| *w == worker) {
+                    Some((_, first)) => *first = first.min(started),
+                    None => firsts.push((worker, started)),
+                }
             }
         }
-        let mut kinds: Vec<String> = Vec::new();
-        let mut end = now - origin;
-        // A page has a few workers: a look along the lanes is enough.
+        firsts.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let workers = firsts.into_iter().map(|(worker, _)| worker);
+        let lanes: Vec<Lane> = [&Worker::Main].into_iter().chain(workers).map(|w| Lane { worker: w.clone(), title: w.title() }).collect();
+        // Ticks stay where they were unless time 0 or the lanes moved.
+        let lines_kept = if origin == self.origin && lanes == self.lanes { lines_kept.min(self.marks.len()) } else { 0 };
         let lane_of = |worker: &Worker| lanes.iter().position(|lane| lane.worker == *worker);
-        let bars = records
+        let mut end = now - origin;
+        let old_bars = std::mem::take(&mut self.bars);
+        self.kinds.clear();
+        let kinds = &mut self.kinds;
+        self.bars = records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(at, r)| {
                 let kind = kind_of(&r.label);
                 let kind = kinds.iter().position(|k| k == kind).unwrap_or_else(|| {
                     kinds.push(kind.to_owned());
@@ -94,10 +115,15 @@ impl Layout {
                 let started = r.started.filter(|_| r.worker.is_some()).map(|t| t - origin);
                 let bar_end = r.finished.unwrap_or(now) - origin;
                 end = end.max(bar_end);
+                // A label is copied once: the same job in the same place keeps its own.
+                let label = match old_bars.get(at) {
+                    Some(old) if old.id == r.id => old.label.clone(),
+                    _ => Arc::from(r.label.as_str()),
+                };
                 Bar {
                     id: r.id,
                     lane: r.worker.as_ref().and_then(lane_of).unwrap_or(0),
-                    label: r.label.clone(),
+                    label,
                     kind,
                     submitted: r.submitted - origin,
                     started,
@@ -106,15 +132,22 @@ impl Layout {
                 }
             })
             .collect();
-        let marks = lines
-            .iter()
-            .enumerate()
-            .map(|(at, line)| {
-                end = end.max(line.time - origin);
-                Mark { lane: lane_of(&Worker::of_line(line)).unwrap_or(0), time: line.time - origin, line: at }
-            })
-            .collect();
-        Layout { origin, lanes, bars, marks, kinds, end }
+        self.marks.truncate(lines_kept);
+        let lane_of_line = |line: &LogLine| match (line.process, &*line.thread) {
+            (MAIN_PID, MAIN_THREAD) => Some(0),
+            (MAIN_PID, thread) => lanes.iter().position(|lane| matches!(&lane.worker, Worker::Thread(t) if **t == *thread)),
+            (pid, _) => lanes.iter().position(|lane| lane.worker == Worker::Process(pid)),
+        };
+        let marks = lines.iter().enumerate().skip(lines_kept).map(|(at, line)| Mark {
+            lane: lane_of_line(line).unwrap_or(0),
+            time: line.time - origin,
+            line: at,
+        });
+        self.marks.extend(marks);
+        if let Some(last) = self.marks.last() {
+            end = end.max(last.time);
+        }
+        (self.origin, self.lanes, self.end) = (origin, lanes, end);
     }
 }
 
@@ -424,7 +457,7 @@ pub fn scene(layout: &Layout, view: &View, plot: &Plot, selected: Option<u64>, m
         let room = ((x1 - x0 - 6.0) / CHAR_WIDTH).floor();
         if room >= 3.0 && h >= 10.0 {
             let text: String = if bar.label.len() as f64 <= room {
-                bar.label.clone()
+                bar.label.to_string()
             } else {
                 bar.label.chars().take(room as usize - 1).chain(['…']).collect()
             };
@@ -912,6 +945,34 @@ mod tests {
         let shapes = scene(&layout, &View::fit(&layout), &plot(), None, None);
         let ticks = shapes.iter().filter(|s| matches!(s, Shape::Rect { paint: Paint::Mark, .. })).count();
         assert!((900..=1001).contains(&ticks), "{ticks} ticks for 1000 px");
+    }
+
+    #[test]
+    fn a_layout_updated_frame_by_frame_is_the_layout_made_afresh() {
+        let worker = |k: u64| thread(if k.is_multiple_of(2) { "ThreadPoolExecutor-0_0" } else { "ThreadPoolExecutor-0_1" });
+        let all: Vec<JobRecord> = (0..40)
+            .map(|i| record(i, &format!("blocks({i})"), worker(i), (i as f64, Some(i as f64 + 1.0), Some(i as f64 + 2.0))))
+            .collect();
+        let lines: Vec<LogLine> =
+            (0..60u32).map(|i| line(f64::from(i), if i.is_multiple_of(3) { "MainThread" } else { "ThreadPoolExecutor-0_1" }, MAIN_PID)).collect();
+        let mut live = Layout::default();
+        let mut kept = 0;
+        for frame in 1..=4 {
+            // Each frame: more jobs, and the last ones still running.
+            let mut records = all[..frame * 10].to_vec();
+            for r in records.iter_mut().rev().take(3) {
+                r.finished = None;
+            }
+            let seen = &lines[..frame * 15];
+            live.update(&records, seen, kept, 100.0);
+            kept = seen.len();
+            assert_eq!(live, Layout::new(&records, seen, 100.0), "frame {frame}");
+        }
+        // A worker that began earlier than the lanes so far moves them: ticks are laid out again.
+        let mut records = all.clone();
+        records.push(record(99, "early", thread("ThreadPoolExecutor-0_9"), (-5.0, Some(-4.0), Some(-3.0))));
+        live.update(&records, &lines, kept, 100.0);
+        assert_eq!(live, Layout::new(&records, &lines, 100.0));
     }
 
     #[test]
