@@ -47,10 +47,6 @@ pub fn sum_sqrt(n: u64) -> f64 {
 }
 
 /// The CPU loop over `start..end`: a share of it, for splitting it across workers.
-/// Optimized for speed in builds made for size (the threaded build is opt-level z), and
-/// never inlined into a caller optimized for size.
-#[optimize(speed)]
-#[inline(never)]
 pub fn sum_sqrt_range(start: u64, end: u64) -> f64 {
     (start..end).map(|i| (i as f64).sqrt()).sum()
 }

@@ -11,9 +11,6 @@
 //! - `budget`: how many workers a page's widgets may have alive at once.
 //! - `bindings`: the showcase's JavaScript API (wasm only).
 
-// `#[optimize(speed)]` on the CPU loop (jobs.rs): the threaded build is built for size.
-#![feature(optimize_attribute)]
-
 pub mod budget;
 pub mod jobs;
 pub mod runs;

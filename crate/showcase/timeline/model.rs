@@ -953,8 +953,9 @@ mod tests {
         let all: Vec<JobRecord> = (0..40)
             .map(|i| record(i, &format!("blocks({i})"), worker(i), (i as f64, Some(i as f64 + 1.0), Some(i as f64 + 2.0))))
             .collect();
-        let lines: Vec<LogLine> =
-            (0..60u32).map(|i| line(f64::from(i), if i.is_multiple_of(3) { "MainThread" } else { "ThreadPoolExecutor-0_1" }, MAIN_PID)).collect();
+        let lines: Vec<LogLine> = (0..60u32)
+            .map(|i| line(f64::from(i), if i.is_multiple_of(3) { "MainThread" } else { "ThreadPoolExecutor-0_1" }, MAIN_PID))
+            .collect();
         let mut live = Layout::default();
         let mut kept = 0;
         for frame in 1..=4 {
