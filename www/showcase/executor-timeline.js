@@ -520,10 +520,10 @@ export class ExecutorTimeline extends HTMLElement {
     const gap = `longest frame gap ${this.#gaps.longest.toFixed(1)} ms`;
     const stopped = this.#stopping;
     if (stopped) {
-      const records = read ?? records();
-      const count = (outcome) => records.filter((r) => r.outcome === outcome).length;
-      const running = records.filter((r) => r.outcome === null && r.state === 'RUNNING').length;
-      this.#say(`Stopped: ${records.length - count('cancelled') - running} of ${records.length} jobs ended, ${count('cancelled')} cancelled${running ? `, ${running} still running on threads, which go when their job ends` : ''} · ${gap}`);
+      const all = records();
+      const count = (outcome) => all.filter((r) => r.outcome === outcome).length;
+      const running = all.filter((r) => r.outcome === null && r.state === 'RUNNING').length;
+      this.#say(`Stopped: ${all.length - count('cancelled') - running} of ${all.length} jobs ended, ${count('cancelled')} cancelled${running ? `, ${running} still running on threads, which go when their job ends` : ''} · ${gap}`);
     } else {
       const shown = SCENARIOS[scenario].result?.(result) ?? JSON.stringify(result);
       this.#showResult(error ? `Failed: ${error.message}` : `Result: ${shown}`, error);

@@ -17,6 +17,19 @@ pub fn to_js(value: &impl Serialize) -> JsValue {
     parse_json(serde_json::to_string(value).ok())
 }
 
+/// A job's JSON result as JavaScript: a null, a boolean, a number or a string directly,
+/// anything else through `JSON.parse`. Most results are scalars, and text through
+/// JSON costs a copy out of the shared memory, a decode and a parse per job.
+pub fn value_to_js(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => n.as_f64().map_or_else(|| to_js(value), JsValue::from_f64),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(_) | Value::Object(_) => to_js(value),
+    }
+}
+
 pub fn parse_json(json: Option<String>) -> JsValue {
     json.and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }

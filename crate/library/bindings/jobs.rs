@@ -11,7 +11,7 @@ use js_sys::{Function, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{Options, python_error, to_js, type_error};
+use super::convert::{Options, python_error, to_js, type_error, value_to_js};
 use crate::executors::job::{JobError, JobFuture};
 use crate::platform;
 use crate::runtime::sync::SpinLock;
@@ -176,7 +176,7 @@ fn settle_promise(id: u64) {
     let Some((job, settle, callbacks)) = entry else { return };
     if let Some((resolve, reject)) = settle {
         let _ = match job.result() {
-            Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &to_js(&value)),
+            Some(Ok(value)) => resolve.call1(&JsValue::UNDEFINED, &value_to_js(&value)),
             Some(Err(error)) => reject.call1(&JsValue::UNDEFINED, &own_error(&job, &error)),
             None => unreachable!("JavaScript jobs keep their results"),
         };
@@ -204,7 +204,7 @@ fn call_back(callbacks: Vec<Function>) {
 pub(super) async fn outcome(job: &JobFuture<Value>) -> Result<JsValue, JsValue> {
     job.settled().await;
     match job.result() {
-        Some(Ok(value)) => Ok(to_js(&value)),
+        Some(Ok(value)) => Ok(value_to_js(&value)),
         Some(Err(error)) => Err(own_error(job, &error)),
         None => unreachable!("JavaScript jobs keep their results"),
     }
@@ -355,7 +355,7 @@ impl Job {
     pub fn result(&self, options: JsValue) -> Result<Promise, JsValue> {
         let timeout = Options::timeout_of(&options, "result")?;
         let job = self.future.share();
-        Ok(promise(async move { job.result_within(timeout).await.map(|v| to_js(&v)).map_err(|e| own_error(&job, &e)) }))
+        Ok(promise(async move { job.result_within(timeout).await.map(|v| value_to_js(&v)).map_err(|e| own_error(&job, &e)) }))
     }
 
     /// Python's `exception(timeout)`: resolves to the job's error once it is done, or
