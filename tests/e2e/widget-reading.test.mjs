@@ -228,12 +228,17 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
         const replay = $('.replay');
         const before = { visible: getComputedStyle(replay).display !== 'none', text: replay.textContent, controls: getComputedStyle($('.controls')).display };
         const done = new Promise((r) => w.addEventListener('runcomplete', (e) => r(e.detail.records.length), { once: true }));
+        // One jobfinished per job, heard where the page listens (it bubbles out of the
+        // widget); its record is read when asked for.
+        const finished = [];
+        document.addEventListener('jobfinished', (e) => finished.push(e.detail.record));
         const started = new Promise((r) => w.addEventListener('runstart', () => r(replay.disabled), { once: true }));
         replay.click();
         const disabled = await started;
         const jobs = await done;
         await new Promise((r) => setTimeout(r, 50));
-        return { before, disabled, jobs, runs: w.runs, status: $('.status').textContent, bars: w.barCount, after: replay.disabled };
+        const heard = finished.map((r) => [r.label, r.outcome, /^\d+$/.test(r.worker ?? '')]).sort();
+        return { before, disabled, jobs, runs: w.runs, status: $('.status').textContent, bars: w.barCount, after: replay.disabled, heard, ids: new Set(finished.map((r) => r.id)).size };
       });
       assert.deepEqual(shown.before, { visible: true, text: 'Run again', controls: 'none' });
       assert.equal(shown.disabled, true, 'disabled while it runs');
@@ -242,6 +247,8 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
       assert.equal(shown.bars, 3);
       assert.match(shown.status, /^Done: 3 jobs/);
       assert.equal(shown.after, false);
+      assert.deepEqual(shown.heard, [0, 1, 2].map((i) => [`blocks(${i})`, 'ok', true]), 'each job once, ended well, on a process (a pid)');
+      assert.equal(shown.ids, 3);
     } finally {
       await close();
     }

@@ -334,21 +334,32 @@ impl Timeline {
             .collect()
     }
 
-    /// The records of jobs that settled since the last call (as of the last refresh).
+    /// The ids of the jobs that settled since the last call (as of the last refresh).
+    /// Ids, not records: a long run ends thousands of jobs a second, and a record made
+    /// for each, read or not, is garbage a browser collects in long pauses.
     #[wasm_bindgen(js_name = takeFinished)]
-    pub fn take_finished(&mut self) -> JsValue {
+    pub fn take_finished(&mut self) -> Vec<f64> {
         self.reported.resize(self.records.len(), false);
         let mut newly = Vec::new();
         for (at, record) in self.records.iter().enumerate().skip(self.unreported) {
             if record.finished.is_some() && !self.reported[at] {
                 self.reported[at] = true;
-                newly.push(record);
+                newly.push(record.id as f64);
             }
         }
         while self.reported.get(self.unreported) == Some(&true) {
             self.unreported += 1;
         }
-        web_executors::bindings::convert::to_js(&newly)
+        newly
+    }
+
+    /// Job `id`'s record as of the last refresh, or null.
+    pub fn record(&self, id: f64) -> JsValue {
+        // Records are in submission order, and ids grow with it.
+        match self.records.binary_search_by_key(&(id as u64), |r| r.id) {
+            Ok(at) => web_executors::bindings::convert::to_js(&self.records[at]),
+            Err(_) => JsValue::NULL,
+        }
     }
 
     /// Bars in the timeline (one per job of the run).
