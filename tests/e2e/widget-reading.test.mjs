@@ -35,13 +35,19 @@ async function open(browser, url) {
 /** In the page: a compact widget of scenario 2 with three jobs, in a page taller than
  * the window, run once; resolves when it is done. Leaves `geometryOf(selector)` on the
  * page: the canvas's box and lane height, as the model lays them out (a 22 px axis,
- * lanes of 14 to 34 px). */
+ * lanes of 14 to 34 px); and `guest()`: the widget, its canvas and tooltip, and that
+ * geometry. */
 async function addCompactWidget() {
   window.geometryOf = (selector) => {
     const w = document.querySelector(selector);
     const r = w.shadowRoot.querySelector('canvas').getBoundingClientRect();
     const lanes = w.trace().traceEvents.filter((e) => e.name === 'thread_name').length;
     return { left: r.left, top: r.top, width: r.width, lane: Math.min(34, Math.max(14, (r.height - 22) / lanes)) };
+  };
+  // The guest widget's parts the tests reach for, with its geometry.
+  window.guest = () => {
+    const w = document.querySelector('#guest');
+    return { w, canvas: w.shadowRoot.querySelector('canvas'), tip: w.shadowRoot.querySelector('.tip'), ...window.geometryOf('#guest') };
   };
   await customElements.whenDefined('executor-timeline');
   const w = document.createElement('executor-timeline');
@@ -165,9 +171,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     try {
       await page.evaluate(addCompactWidget);
       const shown = await page.evaluate(async () => {
-        const w = document.querySelector('#guest');
-        const canvas = w.shadowRoot.querySelector('canvas');
-        const { left, top, width } = window.geometryOf('#guest');
+        const { w, canvas, left, top, width } = window.guest();
         const wheel = (init) => {
           const event = new WheelEvent('wheel', { deltaY: -200, clientX: left + width * 0.6, clientY: top + 40, bubbles: true, cancelable: true, ...init });
           canvas.dispatchEvent(event);
@@ -259,10 +263,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     try {
       await page.evaluate(addCompactWidget);
       const shown = await page.evaluate(async () => {
-        const w = document.querySelector('#guest');
-        const canvas = w.shadowRoot.querySelector('canvas');
-        const tip = w.shadowRoot.querySelector('.tip');
-        const { left, top, width, lane } = window.geometryOf('#guest');
+        const { canvas, tip, left, top, width, lane } = window.guest();
         const touch = (type, x, y) =>
           canvas.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'touch', isPrimary: true, clientX: x, clientY: y, bubbles: true }));
         const tap = (x, y) => {
@@ -303,10 +304,7 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
     try {
       await page.evaluate(addCompactWidget);
       const shown = await page.evaluate(async () => {
-        const w = document.querySelector('#guest');
-        const canvas = w.shadowRoot.querySelector('canvas');
-        const tip = w.shadowRoot.querySelector('.tip');
-        const { left, top, width, lane } = window.geometryOf('#guest');
+        const { canvas, tip, left, top, width, lane } = window.guest();
         const move = (x, y) => canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: x, clientY: y, pointerType: 'mouse', bubbles: true }));
         const zoomIn = (x, y) => canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: -300, ctrlKey: true, clientX: x, clientY: y, bubbles: true, cancelable: true }));
         const seen = () => ({ hidden: tip.hidden, head: tip.querySelector('strong')?.textContent, left: parseFloat(tip.style.left) });
