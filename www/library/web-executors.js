@@ -158,15 +158,25 @@ async function start({ builds: given, workers = navigator.hardwareConcurrency ||
 /**
  * An async iterator over `source.next()` (which resolves to `undefined` after the last
  * item), that is also awaitable for all its items as an array. `item(raw)` maps what
- * `next()` resolved to; `close()` runs if the loop is left early.
+ * `next()` resolved to; `close()` runs if the loop is left early. A source with
+ * `takeReady()` (map's) hands over every result already in at once, so a long map
+ * costs a wait only where a result is not yet in.
  */
 function iterable(source, item, close) {
+  let ready = [];
+  let at = 0;
+  const takeReady = () => {
+    if (at === ready.length && source.takeReady) [ready, at] = [source.takeReady(), 0];
+    return at < ready.length;
+  };
   const iterator = {
     async next() {
+      if (takeReady()) return { done: false, value: ready[at++] };
       const raw = await source.next();
       return raw === undefined ? { done: true, value: undefined } : { done: false, value: item(raw) };
     },
     async return() {
+      [ready, at] = [[], 0];
       close?.();
       return { done: true, value: undefined };
     },
@@ -176,8 +186,12 @@ function iterable(source, item, close) {
     then(onFulfilled, onRejected) {
       const all = (async () => {
         const items = [];
-        for await (const value of iterator) items.push(value);
-        return items;
+        for (;;) {
+          while (takeReady()) for (; at < ready.length; at++) items.push(ready[at]);
+          const { done, value } = await iterator.next();
+          if (done) return items;
+          items.push(value);
+        }
       })();
       return all.then(onFulfilled, onRejected);
     },

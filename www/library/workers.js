@@ -86,8 +86,9 @@ export function spawnThread(glueUrl, module, memory, name, entry, onExit) {
 /**
  * A process: its own instance of `module` (or of the build at `glueUrl`), which runs
  * the batches sent to it, by the build's registered jobs or, given `jobsModule`, by the
- * functions that JavaScript module exports. `onReport(eventJson, null, result)` for each event it sends
- * (`result`: a call's result as a JS number, when it crossed as one too),
+ * functions that JavaScript module exports. `onReport(eventJson, null, results)` for each event it sends
+ * (`results`: the event's results as JS numbers, at their reports' places, when some
+ * crossed as such too),
  * `onReport(null, reason)` when it dies; nothing after it ended (the pool drops
  * `onReport` with the worker). `terminate()` ends it without a report.
  */
@@ -97,7 +98,7 @@ export function spawnProcess(glueUrl, module, pid, initializer, jobsModule, onRe
     // The page's URL, against which the worker's jobs resolve relative URLs.
     { type: 'wx-process', glueUrl, module, pid, initializer, jobsModule, base: globalThis.document?.baseURI ?? null },
     (reason) => onReport(null, reason),
-    (data) => data?.type === 'wx-event' && onReport(data.event, null, data.result),
+    (data) => data?.type === 'wx-event' && onReport(data.event, null, data.results),
   );
   return {
     send: (batch) => worker.post({ type: 'wx-run', batch }),

@@ -8,7 +8,7 @@ use js_sys::{Array, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{Options, python_error, type_error, value_error};
+use super::convert::{Options, python_error, type_error, value_error, value_to_js};
 use super::jobs::{lookup_all, outcome, promise};
 use crate::ReturnWhen;
 use crate::executors::combinators::{CompletionOrder, MapResults, gathered};
@@ -112,6 +112,14 @@ impl MapJobs {
                 }
             }
         })
+    }
+
+    /// The results in now, in input order, up to the first job that failed or is not
+    /// done: what the iterator hands out before it awaits `next()` again.
+    #[wasm_bindgen(js_name = takeReady)]
+    pub fn take_ready(&self) -> Result<Array, JsValue> {
+        let mut results = self.0.0.try_borrow_mut().map_err(|_| type_error("map: takeReady() called while next() is pending".into()))?;
+        Ok(results.ready().iter().map(value_to_js).collect())
     }
 
     /// Cancels the jobs whose results were not taken: the iterator's `return()`, as

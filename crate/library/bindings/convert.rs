@@ -40,8 +40,8 @@ pub fn args_from_js(args: impl IntoIterator<Item = JsValue>, what: &str) -> Resu
     let mut left = MAX_ARGUMENTS_JSON;
     args.into_iter()
         .map(|value| {
-            if value.is_undefined() {
-                return Ok(Value::Null);
+            if let Some(scalar) = scalar_from_js(&value) {
+                return Ok(scalar);
             }
             let json = js_sys::JSON::stringify(&value)
                 .ok()
@@ -58,6 +58,27 @@ pub fn args_from_js(args: impl IntoIterator<Item = JsValue>, what: &str) -> Resu
             serde_json::from_str(&String::from(json)).map_err(|e| type_error(format!("{what}: {e}")))
         })
         .collect()
+}
+
+/// `undefined`, `null`, a boolean or a number as the JSON value `JSON.stringify` would
+/// give (a number whole and in range is an integer, as the JSON reader makes it), with
+/// no text between: a map's items are mostly such. `None` for anything else.
+fn scalar_from_js(value: &JsValue) -> Option<Value> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if value.is_undefined() || value.is_null() {
+        return Some(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Some(Value::Bool(b));
+    }
+    let n = value.as_f64()?;
+    Some(match n {
+        _ if !n.is_finite() => Value::Null,
+        _ if n.fract() != 0.0 => Value::from(n),
+        _ if (0.0..2.0 * TWO_63).contains(&n) => Value::from(n as u64),
+        _ if (-TWO_63..0.0).contains(&n) => Value::from(n as i64),
+        _ => Value::from(n),
+    })
 }
 
 /// A JavaScript `Error` whose `name` is the Python exception's class name, so that

@@ -324,6 +324,19 @@ impl<T: Send + 'static> MapResults<T> {
         }
     }
 
+    /// The results in now, in input order, up to the first job that failed or is not
+    /// done (which `next` then gives or waits for): all a reader can take without
+    /// waiting, at one go rather than a wake-up each.
+    pub fn ready(&mut self) -> Vec<T> {
+        self.read = true;
+        let mut values = Vec::new();
+        while let Some(value) = self.futures.front().and_then(JobFuture::take_value) {
+            self.futures.pop_front();
+            values.push(value);
+        }
+        values
+    }
+
     /// Cancels the jobs not yet given, and gives none after.
     pub(crate) fn cancel_rest(&mut self) {
         for future in self.futures.drain(..) {
@@ -382,6 +395,26 @@ mod tests {
         // A late wake-up of the same job, as its settle's wake arriving after the poll.
         watch.wakers[0].wake_by_ref();
         assert!(watch.settled(&futures, &noop_context()).is_empty());
+    }
+
+    #[test]
+    fn map_gives_the_results_in_at_one_go_up_to_a_failure_or_a_job_not_done() {
+        let calls = [Ok(1), Ok(2), Err("no"), Ok(4), Ok(5)];
+        let (futures, items): (VecDeque<_>, Vec<_>) = calls
+            .into_iter()
+            .map(|r| new_job(Call::fallible("job()", |v| format!("{v}"), move || r.map_err(String::from)), &Arc::from("test")))
+            .unzip();
+        let mut items = items.into_iter();
+        let mut results = MapResults::new(futures);
+        assert!(results.ready().is_empty(), "nothing is done yet");
+        items.next().unwrap().run(&Worker::Main, &|| ());
+        items.next().unwrap().run(&Worker::Main, &|| ());
+        assert_eq!(results.ready(), vec![1, 2]);
+        items.for_each(|item| item.run(&Worker::Main, &|| ()));
+        assert!(results.ready().is_empty(), "a failure stops it: next() gives the error in its place");
+        assert!(matches!(poll_once(results.next()), Poll::Ready(Some(Err(JobError::Failed { .. })))));
+        assert_eq!(results.ready(), vec![4, 5]);
+        assert!(matches!(poll_once(results.next()), Poll::Ready(None)));
     }
 
     fn poll_once<F: Future>(future: F) -> Poll<F::Output> {

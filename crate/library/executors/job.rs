@@ -737,6 +737,15 @@ impl<T: Send + 'static> JobFuture<T> {
         self.job.inner.lock().result.take()
     }
 
+    /// Takes the result if the job finished with a value; leaves anything else.
+    pub(crate) fn take_value(&self) -> Option<T> {
+        let mut inner = self.job.inner.lock();
+        match inner.result {
+            Some(Ok(_)) => inner.result.take()?.ok(),
+            _ => None,
+        }
+    }
+
     /// When the job settled, for ordering what completed first.
     pub(crate) fn finished_at(&self) -> f64 {
         self.job.inner.lock().finished.unwrap_or(f64::INFINITY)

@@ -163,7 +163,7 @@ struct Queued {
 
 impl Queued {
     fn sent(&self) -> Sent {
-        Sent { id: self.id, run: self.job.run_id(), name: self.call.name.clone(), args: self.call.args.clone() }
+        Sent { id: self.id, run: self.job.run_id(), name: self.call.name.clone(), args: self.call.args.clone(), chunk: self.chunk }
     }
 }
 
@@ -367,16 +367,20 @@ impl State {
             }
             Ok(Event::Failed(reason)) | Err(reason) => self.died(k, Cause::Itself, reason, None, limits),
             Ok(Event::Started(id, at)) => self.began(k, id, at, limits),
-            Ok(Event::Done(report)) => {
-                let next = report.next.map(|id| (id, report.finished));
-                let ms = report.finished - report.started;
-                let mut actions: Vec<Action> = self.finished(k, report).into_iter().collect();
-                let proc = &mut self.workers[k];
-                if !actions.is_empty() {
-                    proc.typical_ms = Some(proc.typical_ms.map_or(ms, |t| 0.8 * t + 0.2 * ms));
-                }
-                if let Some((id, at)) = next {
-                    actions.extend(self.began(k, id, at, limits));
+            Ok(Event::Done(reports)) => {
+                let mut actions = Vec::new();
+                for report in reports {
+                    let next = report.next.map(|id| (id, report.finished));
+                    let ms = report.finished - report.started;
+                    let settled = self.finished(k, report);
+                    let proc = &mut self.workers[k];
+                    if settled.is_some() {
+                        proc.typical_ms = Some(proc.typical_ms.map_or(ms, |t| 0.8 * t + 0.2 * ms));
+                    }
+                    actions.extend(settled);
+                    if let Some((id, at)) = next {
+                        actions.extend(self.began(k, id, at, limits));
+                    }
                 }
                 let proc = &mut self.workers[k];
                 let retire = limits.max_tasks_per_child.is_some_and(|max| proc.finished >= max);
@@ -810,14 +814,14 @@ mod tests {
         let (a, b) = (futures[0].id(), futures[1].id());
         settle_jobs(state.on_report(0, pid, Ok(Event::Started(a, 1.0)), &limits));
         let report = Report { id: a, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: Some(b) };
-        let actions = state.on_report(0, pid, Ok(Event::Done(report)), &limits);
+        let actions = state.on_report(0, pid, Ok(Event::Done(vec![report])), &limits);
         assert!(actions.iter().any(|a| matches!(a, Action::MarkStarted(_, at) if *at == 2.0)), "b began when a finished");
         settle_jobs(actions);
         assert_eq!(futures[0].result(), Some(Ok(Value::Null)));
         assert_eq!((state.workers[0].running, state.workers[0].in_flight.len()), (Some(b), 1));
         // A clock that read the end a millisecond before the start (Firefox's can).
         let report = Report { id: b, outcome: Outcome::Ok(Value::Null), started: 2.0, finished: 1.0, note: None, next: None };
-        settle_jobs(state.on_report(0, pid, Ok(Event::Done(report)), &limits));
+        settle_jobs(state.on_report(0, pid, Ok(Event::Done(vec![report])), &limits));
         assert_eq!(futures[1].result(), Some(Ok(Value::Null)));
         let record = futures[1].record();
         assert_eq!((record.started, record.finished), (Some(2.0), Some(2.0)), "times in order");
@@ -838,7 +842,7 @@ mod tests {
         let (mut state, futures, pid) = one_batch(&[("noop", vec![])], &limits);
         let id = futures[0].id();
         let report = Report { id, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: None };
-        settle_jobs(state.on_report(0, pid, Ok(Event::Done(report)), &limits));
+        settle_jobs(state.on_report(0, pid, Ok(Event::Done(vec![report])), &limits));
         // The worker waits; its calls took 1 ms, so alone it would get four at most.
         state.workers[0].typical_ms = Some(1.0);
         let chunk: Vec<_> = (0..6).map(|_| queued("noop", vec![], Some(7)).1).collect();
@@ -883,7 +887,7 @@ mod tests {
         assert_eq!((sent.len(), spawned), (0, 0), "nothing is sent again");
         assert!(matches!(futures[0].result(), Some(Err(JobError::WorkerDied { .. }))));
         let report = Report { id, outcome: Outcome::Ok(Value::Null), started: 1.0, finished: 2.0, note: None, next: None };
-        assert!(state.on_report(0, pid, Ok(Event::Done(report)), &limits).is_empty());
+        assert!(state.on_report(0, pid, Ok(Event::Done(vec![report])), &limits).is_empty());
         assert!(matches!(futures[0].result(), Some(Err(JobError::WorkerDied { .. }))));
     }
 
@@ -909,7 +913,7 @@ mod tests {
         let done = |state: &mut State, k: usize, id: u64| {
             let pid = state.workers[k].pid;
             let report = Report { id, outcome: Outcome::Ok(Value::from(1)), started: 1.0, finished: 2.0, note: None, next: None };
-            settle_jobs(state.on_report(k, pid, Ok(Event::Done(report)), &limits)).0.concat()
+            settle_jobs(state.on_report(k, pid, Ok(Event::Done(vec![report])), &limits)).0.concat()
         };
         let mut ran = vec![Vec::new(); 3];
         let first = ready(&mut state, 0);

@@ -28,7 +28,7 @@ use std::thread::Thread;
 
 use crate::executors::combinators::MapResults;
 use crate::executors::error::{ExecutorError, check_max_workers};
-use crate::executors::executor::Executor;
+use crate::executors::executor::{Executor, auto_chunksize};
 use crate::executors::job::{Call, IntoJob, JobControl, JobError, JobFuture, PoolKind, WorkItem, catch_panic, new_job};
 use crate::observe::log;
 use crate::observe::record::{self, JobRecord, Worker};
@@ -189,16 +189,20 @@ impl PoolState {
         }
     }
 
-    /// Queues `item` and decides who runs it: Python's `_adjust_thread_count`.
-    fn submit(&mut self, item: WorkItem, max_workers: usize) -> Result<Wake, (WorkItem, ExecutorError)> {
+    /// Queues `items` (a job, or a chunk of `map`'s) and decides who runs them:
+    /// Python's `_adjust_thread_count`, once for the chunk. As many workers are woken or
+    /// started as there are items, while any is idle or the pool may grow.
+    fn submit(&mut self, items: Vec<WorkItem>, max_workers: usize) -> Result<Vec<Wake>, (Vec<WorkItem>, ExecutorError)> {
         if let Some(reason) = &self.broken {
-            return Err((item, ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Threads }));
+            return Err((items, ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Threads }));
         }
         if self.shutdown {
-            return Err((item, ExecutorError::Shutdown));
+            return Err((items, ExecutorError::Shutdown));
         }
-        self.queue.push_back(item);
-        Ok(self.wake_for_queue(max_workers))
+        let count = items.len();
+        self.queue.extend(items);
+        let wakes = (0..count).map(|_| self.wake_for_queue(max_workers)).take_while(|wake| !matches!(wake, Wake::Nobody));
+        Ok(wakes.collect())
     }
 
     /// An idle worker if there is one, else a new worker if the pool may grow.
@@ -339,18 +343,42 @@ impl ThreadPoolExecutor {
 
     /// Schedules `job` and returns its future at once; never blocks the caller.
     pub fn submit<T: Send + 'static>(&self, job: impl IntoJob<T>) -> Result<JobFuture<T>, ExecutorError> {
-        let (future, item) = new_job(job.into_call(), &self.pool.name);
-        let wake = self.pool.state.lock().submit(item, self.pool.max_workers);
-        match wake {
-            Ok(wake) => {
-                Pool::act(&self.pool, wake);
-                Ok(future)
+        let mut futures = self.submit_chunk(vec![job.into_call()])?;
+        Ok(futures.pop().expect("one future a call"))
+    }
+
+    /// Schedules `calls` together: one turn of the lock and one wake-up decision for
+    /// all of them, which is what makes `map` cheaper than a submit per item.
+    fn submit_chunk<T: Send + 'static>(&self, calls: Vec<Call<T>>) -> Result<Vec<JobFuture<T>>, ExecutorError> {
+        let (futures, items): (Vec<_>, Vec<_>) = calls.into_iter().map(|call| new_job(call, &self.pool.name)).unzip();
+        let wakes = self.pool.state.lock().submit(items, self.pool.max_workers);
+        match wakes {
+            Ok(wakes) => {
+                wakes.into_iter().for_each(|wake| Pool::act(&self.pool, wake));
+                Ok(futures)
             }
-            Err((item, error)) => {
-                item.job.cancel();
+            Err((items, error)) => {
+                items.iter().for_each(|item| {
+                    item.job.cancel();
+                });
                 Err(error)
             }
         }
+    }
+
+    /// `map`'s calls, `chunksize` at a time (see [`Self::submit_chunk`]).
+    fn submit_chunks<T: Send + 'static>(
+        &self,
+        calls: impl Iterator<Item = Call<T>>,
+        chunksize: usize,
+    ) -> Result<MapResults<T>, ExecutorError> {
+        let mut futures = VecDeque::new();
+        let mut calls = calls.peekable();
+        while calls.peek().is_some() {
+            // Python's thread pool takes any chunksize, and has no use for it.
+            futures.extend(self.submit_chunk(calls.by_ref().take(chunksize.max(1)).collect())?);
+        }
+        Ok(MapResults::new(futures))
     }
 
     /// Python's `executor.map(fn, items)`: submits every call now; results come back
@@ -363,15 +391,15 @@ impl ThreadPoolExecutor {
     {
         let f = Arc::new(f);
         let name = crate::executors::job::function_name::<F>();
-        let futures = items
+        let calls: Vec<_> = items
             .into_iter()
             .map(|item| {
                 let f = f.clone();
-                let call = Call::<T>::labelled(format!("{name}({item:?})"), move || f(item));
-                self.submit(call)
+                Call::<T>::labelled(format!("{name}({item:?})"), move || f(item))
             })
-            .collect::<Result<_, _>>()?;
-        Ok(MapResults::new(futures))
+            .collect();
+        let chunksize = auto_chunksize(calls.len(), self.pool.max_workers);
+        self.submit_chunks(calls.into_iter(), chunksize)
     }
 
     /// Python's `shutdown(wait, cancel_futures)`. Takes effect at once; the returned
@@ -396,10 +424,9 @@ impl Executor for ThreadPoolExecutor {
         &self,
         f: impl Fn(A) -> Call<T>,
         items: impl IntoIterator<Item = A>,
-        _chunksize: usize,
+        chunksize: usize,
     ) -> Result<MapResults<T>, ExecutorError> {
-        let futures = items.into_iter().map(|item| ThreadPoolExecutor::submit(self, f(item))).collect::<Result<_, _>>()?;
-        Ok(MapResults::new(futures))
+        self.submit_chunks(items.into_iter().map(f), chunksize)
     }
     fn shutdown(&self, wait: bool, cancel_futures: bool) -> impl Future<Output = ()> + 'static {
         ThreadPoolExecutor::shutdown(self, wait, cancel_futures)
@@ -535,6 +562,13 @@ mod tests {
         new_job(Call::labelled("job()", || ()), &Arc::from("test")).1
     }
 
+    /// One job submitted: who is woken for it.
+    fn submit(s: &mut PoolState, max_workers: usize) -> Result<Wake, ExecutorError> {
+        let wakes = s.submit(vec![item()], max_workers).map_err(|(_, error)| error)?;
+        assert!(wakes.len() <= 1, "one job wakes one worker at most");
+        Ok(wakes.into_iter().next().unwrap_or(Wake::Nobody))
+    }
+
     fn me() -> Thread {
         std::thread::current()
     }
@@ -543,10 +577,10 @@ mod tests {
     fn starts_a_worker_per_submit_only_while_none_is_idle_up_to_max() {
         let mut s = state();
         for k in 0..3 {
-            assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(n)) if n == k));
+            assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(n)) if n == k));
         }
         // At max_workers: the job waits in the queue.
-        assert!(matches!(s.submit(item(), 3), Ok(Wake::Nobody)));
+        assert!(matches!(submit(&mut s, 3), Ok(Wake::Nobody)));
         assert_eq!(s.queue.len(), 4);
         assert_eq!(s.alive(), 3);
     }
@@ -554,22 +588,37 @@ mod tests {
     #[test]
     fn reuses_an_idle_worker_instead_of_starting_one() {
         let mut s = state();
-        assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(0))));
+        assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(0))));
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
         assert!(matches!(s.next(0, &me()), Next::Park));
-        assert!(matches!(s.submit(item(), 3), Ok(Wake::Unpark(_))));
+        assert!(matches!(submit(&mut s, 3), Ok(Wake::Unpark(_))));
         // Unparked but not yet at the queue: not idle, so the next submit starts a worker.
-        assert!(matches!(s.submit(item(), 3), Ok(Wake::Spawn(1))));
+        assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(1))));
+    }
+
+    #[test]
+    fn a_chunk_wakes_every_idle_worker_and_starts_more_up_to_max_at_one_go() {
+        let mut s = state();
+        assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(0))));
+        assert!(matches!(s.next(0, &me()), Next::Run(_)));
+        assert!(matches!(s.next(0, &me()), Next::Park));
+        let wakes = s.submit((0..5).map(|_| item()).collect(), 3).ok().unwrap();
+        assert!(matches!(wakes[..], [Wake::Unpark(_), Wake::Spawn(1), Wake::Spawn(2)]), "one idle, two new, for five jobs");
+        assert_eq!(s.queue.len(), 5);
+        let none = s.submit((0..2).map(|_| item()).collect(), 3).ok().unwrap();
+        assert!(none.is_empty(), "every worker is busy or on its way: the chunk waits its turn");
+        let two = s.submit((0..2).map(|_| item()).collect(), 5).ok().unwrap();
+        assert!(matches!(two[..], [Wake::Spawn(3), Wake::Spawn(4)]), "no more wakes than jobs");
     }
 
     #[test]
     fn after_shutdown_workers_drain_the_queue_then_exit() {
         let mut s = state();
-        s.submit(item(), 1).ok();
-        s.submit(item(), 1).ok();
+        submit(&mut s, 1).ok();
+        submit(&mut s, 1).ok();
         let (cancelled, _) = s.shutdown(false);
         assert!(cancelled.is_empty());
-        assert!(s.submit(item(), 1).is_err());
+        assert!(submit(&mut s, 1).is_err());
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
         assert!(matches!(s.next(0, &me()), Next::Exit));
@@ -583,8 +632,8 @@ mod tests {
     #[test]
     fn shutdown_with_cancel_futures_takes_the_queue() {
         let mut s = state();
-        s.submit(item(), 1).ok();
-        s.submit(item(), 1).ok();
+        submit(&mut s, 1).ok();
+        submit(&mut s, 1).ok();
         let (cancelled, _) = s.shutdown(true);
         assert_eq!(cancelled.len(), 2);
         assert!(matches!(s.next(0, &me()), Next::Exit));
@@ -593,8 +642,8 @@ mod tests {
     #[test]
     fn a_worker_that_dies_busy_gives_back_its_job_and_is_replaced_if_work_is_queued() {
         let mut s = state();
-        s.submit(item(), 1).ok();
-        s.submit(item(), 1).ok();
+        submit(&mut s, 1).ok();
+        submit(&mut s, 1).ok();
         assert!(matches!(s.next(0, &me()), Next::Run(_)));
         let death = s.died(0, 1);
         assert!(death.held.is_some());
@@ -605,8 +654,8 @@ mod tests {
     #[test]
     fn a_worker_that_fails_to_start_is_not_replaced_and_its_queue_fails_when_none_is_left() {
         let mut s = state();
-        s.submit(item(), 2).ok();
-        s.submit(item(), 2).ok();
+        submit(&mut s, 2).ok();
+        submit(&mut s, 2).ok();
         let first = s.died(0, 2);
         assert!(first.orphans.is_empty(), "worker 1 may still start");
         assert!(matches!(first.wake, Wake::Nobody));

@@ -47,7 +47,7 @@ pub fn set_process_image(glue_url: String) {
 
 /// What hears a process worker's events: a Rust closure JavaScript calls with an
 /// event's JSON (and its result as a JS number, see `post_event`), or a death's reason.
-type OnReport = Closure<dyn FnMut(Option<String>, Option<String>, Option<f64>)>;
+type OnReport = Closure<dyn FnMut(Option<String>, Option<String>, JsValue)>;
 
 thread_local! {
     /// The JS handles of this thread's process workers, with their pids and what hears
@@ -65,13 +65,18 @@ pub(crate) fn spawn_process(
     report: Box<dyn Fn(WorkerReport) + Send + Sync>,
 ) -> Result<Arc<dyn ProcessHandle>, String> {
     let report = AssertUnwindSafe(report);
-    let on_report = OnReport::new(move |event: Option<String>, death: Option<String>, result: Option<f64>| {
+    let on_report = OnReport::new(move |event: Option<String>, death: Option<String>, results: JsValue| {
         let AssertUnwindSafe(report) = &report; // the whole wrapper, not just its field
         match (event, death) {
             (Some(json), _) => match serde_json::from_str(&json) {
                 Ok(mut event) => {
-                    if let (Event::Done(Report { outcome: Outcome::Ok(value), .. }), Some(exact)) = (&mut event, result) {
-                        *value = Value::from(exact);
+                    if let (Event::Done(reports), true) = (&mut event, results.is_array()) {
+                        let results = js_sys::Array::from(&results);
+                        for (k, report) in reports.iter_mut().enumerate() {
+                            if let (Outcome::Ok(value), Some(exact)) = (&mut report.outcome, results.get(k as u32).as_f64()) {
+                                *value = Value::from(exact);
+                            }
+                        }
                     }
                     report(Ok(event))
                 }
@@ -139,9 +144,7 @@ pub fn process_start(
     // call fails as it would have had the panic unwound. Then it prints it as before.
     #[cfg(panic = "abort")]
     std::panic::set_hook(Box::new(|info| {
-        if let Some(event) = worker::on_abort(platform::panic_message(info.payload())) {
-            post_event(&event);
-        }
+        worker::on_abort(platform::panic_message(info.payload())).iter().for_each(post_event);
         console_error_panic_hook::hook(info);
     }));
     let initializer: Option<ByName> = initializer.and_then(|json| serde_json::from_str(&json).ok());
@@ -159,14 +162,19 @@ pub fn process_run(batch: String) {
 }
 
 /// Posts `event` to the page as JSON. A result that is a float with a fraction goes
-/// beside it as a JS number too, which the page reads instead (see
-/// `protocol::inexact_float`).
+/// beside it as a JS number too (in `results`, at its report's place), which the page
+/// reads instead (see `protocol::inexact_float`).
 fn post_event(event: &Event) {
     let message = js_sys::Object::new();
-    if let Event::Done(Report { outcome: Outcome::Ok(value), .. }) = event
-        && let Some(exact) = protocol::inexact_float(value)
-    {
-        let _ = Reflect::set(&message, &"result".into(), &exact.into());
+    if let Event::Done(reports) = event {
+        let exact = |report: &Report| match &report.outcome {
+            Outcome::Ok(value) => protocol::inexact_float(value),
+            _ => None,
+        };
+        if reports.iter().any(|r| exact(r).is_some()) {
+            let results: js_sys::Array = reports.iter().map(|r| exact(r).map_or(JsValue::NULL, JsValue::from_f64)).collect();
+            let _ = Reflect::set(&message, &"results".into(), &results);
+        }
     }
     let json = serde_json::to_string(event).expect("events serialise");
     let _ = Reflect::set(&message, &"type".into(), &"wx-event".into());

@@ -40,26 +40,28 @@ pub(crate) type WorkerReport = Result<Event, String>;
 // structs cross as arrays of their fields, in order: smaller messages, and far less
 // code (in the wasm every process worker loads) than reading objects by field name.
 
-/// A call sent to a worker; it crosses as `[id, run, name, args]`.
+/// A call sent to a worker; it crosses as `[id, run, name, args, chunk]`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(from = "(u64, RunId, String, Vec<Value>)")]
+#[serde(from = "(u64, RunId, String, Vec<Value>, Option<u64>)")]
 pub struct Sent {
     pub id: u64,
     /// The run that submitted it: the lines it logs are that run's.
     pub run: RunId,
     pub name: String,
     pub args: Vec<Value>,
+    /// `map`'s chunk, if the call is in one: a chunk's results may come back together.
+    pub chunk: Option<u64>,
 }
 
 impl Serialize for Sent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.id, self.run, &self.name, &self.args).serialize(s)
+        (self.id, self.run, &self.name, &self.args, self.chunk).serialize(s)
     }
 }
 
-impl From<(u64, RunId, String, Vec<Value>)> for Sent {
-    fn from((id, run, name, args): (u64, RunId, String, Vec<Value>)) -> Self {
-        Sent { id, run, name, args }
+impl From<(u64, RunId, String, Vec<Value>, Option<u64>)> for Sent {
+    fn from((id, run, name, args, chunk): (u64, RunId, String, Vec<Value>, Option<u64>)) -> Self {
+        Sent { id, run, name, args, chunk }
     }
 }
 
@@ -73,8 +75,9 @@ pub enum Event {
     /// Began call `id` (the first field) at a time (the second): a batch's first call.
     Started(u64, f64),
     /// A call finished, and the next of its batch (`Report::next`) began: one message
-    /// for both, so a burst of tiny calls costs one message a call.
-    Done(Report),
+    /// for both, so a burst of tiny calls costs one message a call. Several reports:
+    /// the results of a `map` chunk's calls, held while they came fast.
+    Done(Vec<Report>),
     /// A line a call logged, sent as it happens.
     Log(#[serde(with = "line_as_array")] LogLine),
     /// A call panicked in a build whose panics abort (the plain build): its report,

@@ -103,7 +103,11 @@ pub fn call(name: &str, args: Vec<Value>) -> Call<Value> {
 #[cfg(test)]
 pub(crate) fn install_test_jobs() {
     let mut registry = Registry::new();
-    registry.add("noop", "", |[]: [u8; 0]| ()).add("square", "n: integer", |(n,): (u64,)| n * n);
+    registry.add("noop", "", |[]: [u8; 0]| ()).add("square", "n: integer", |(n,): (u64,)| n * n).add(
+        "sleep_ms",
+        "ms: integer",
+        |(ms,): (u64,)| std::thread::sleep(std::time::Duration::from_millis(ms)),
+    );
     install(registry);
 }
 

@@ -43,6 +43,8 @@ enum Doing {
 
 thread_local! {
     static DOING: RefCell<Option<Doing>> = const { RefCell::new(None) };
+    /// Results of a `map` chunk's calls not yet sent (see `run_batch`).
+    static HELD: RefCell<Vec<Report>> = const { RefCell::new(Vec::new()) };
 }
 
 fn doing<T>(what: Doing, f: impl FnOnce() -> T) -> T {
@@ -52,14 +54,16 @@ fn doing<T>(what: Doing, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Where panics abort (the plain build), the panic hook's report of a panic with
-/// `message`: the call it was in panicked (`Aborting`), or the initializer failed. The
-/// worker ends right after, so the pool hears it from the worker rather than as a
-/// death with no reason. `None` if the worker was running neither.
-pub fn on_abort(message: String) -> Option<Event> {
-    match DOING.with(|d| d.borrow_mut().take())? {
-        Doing::Initializer(label) => Some(initializer_failed(&label, &message)),
-        Doing::Call { id, started } => Some(Event::Aborting(Report {
+/// Where panics abort (the plain build), the panic hook's reports of a panic with
+/// `message`: the results held so far, then the call it was in (`Aborting`), or that the
+/// initializer failed. The worker ends right after, so the pool hears it from the worker
+/// rather than as a death with no reason. Empty if the worker was running neither.
+pub fn on_abort(message: String) -> Vec<Event> {
+    let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    let mut events: Vec<Event> = (!held.is_empty()).then_some(Event::Done(held)).into_iter().collect();
+    match DOING.with(|d| d.borrow_mut().take()) {
+        Some(Doing::Initializer(label)) => events.push(initializer_failed(&label, &message)),
+        Some(Doing::Call { id, started }) => events.push(Event::Aborting(Report {
             id,
             outcome: Outcome::Panicked(message),
             started,
@@ -67,7 +71,9 @@ pub fn on_abort(message: String) -> Option<Event> {
             note: take_note(),
             next: None,
         })),
+        None => {}
     }
+    events
 }
 
 fn run(name: &str, args: Vec<Value>) -> Outcome {
@@ -87,9 +93,16 @@ fn run(name: &str, args: Vec<Value>) -> Outcome {
     }
 }
 
+/// A `map` chunk's results wait for the next call's only while each call took less than
+/// this, and for at most `HOLD_MS` in all: long enough to send a chunk of tiny calls in
+/// a few messages, short enough that no result waits long.
+const FAST_MS: f64 = 0.5;
+const HOLD_MS: f64 = 4.0;
+
 /// Runs a batch in order, reporting each call's start and its result as they happen.
-/// Batches save the pool's messages to the worker; the worker's own reports are not
-/// held back, because the next call may block for long: a finished call's result must
+/// Batches save the pool's messages to the worker. The worker's own reports are held
+/// back only within a `map` chunk of fast calls (Python returns a chunk's results
+/// together): elsewhere the next call may block for long, a finished call's result must
 /// not wait behind it, and if the worker dies the pool must know which call it was in
 /// (the model test's cases in tests/model.rs). A result and the next call's start
 /// happen at once, so they share a message.
@@ -99,14 +112,28 @@ pub fn run_batch(batch: Vec<Sent>, emit: &dyn Fn(Event)) {
     if let Some(first) = calls.peek() {
         emit(Event::Started(first.id, started));
     }
-    while let Some(Sent { id, run: for_run, name, args }) = calls.next() {
+    let mut holding_since = None;
+    while let Some(Sent { id, run: for_run, name, args, chunk }) = calls.next() {
         let outcome = {
             let _for_its_run = scope::enter(for_run);
             doing(Doing::Call { id, started }, || run(&name, args))
         };
         let finished = platform::now_ms();
-        let next = calls.peek().map(|call| call.id);
-        emit(Event::Done(Report { id, outcome, started, finished, note: take_note(), next }));
+        let next = calls.peek();
+        let hold = chunk.is_some()
+            && next.is_some_and(|n| n.chunk == chunk)
+            && finished - started < FAST_MS
+            && finished - *holding_since.get_or_insert(finished) < HOLD_MS;
+        let report = Report { id, outcome, started, finished, note: take_note(), next: next.map(|call| call.id) };
+        let held = HELD.with(|h| {
+            let mut held = h.borrow_mut();
+            held.push(report);
+            if hold { None } else { Some(std::mem::take(&mut *held)) }
+        });
+        if let Some(reports) = held {
+            holding_since = None;
+            emit(Event::Done(reports));
+        }
         started = finished;
     }
 }
@@ -186,7 +213,7 @@ mod tests {
     #[test]
     fn a_batch_reports_its_first_start_then_each_result_with_the_next_start() {
         registry::install_test_jobs();
-        let batch = (1..=3).map(|id| Sent { id, run: 0, name: "square".into(), args: vec![Value::from(id)] }).collect();
+        let batch = (1..=3).map(|id| Sent { id, run: 0, name: "square".into(), args: vec![Value::from(id)], chunk: None }).collect();
         let events = RefCell::new(Vec::new());
         run_batch(batch, &|event| events.borrow_mut().push(event));
         let events = events.into_inner();
@@ -194,7 +221,8 @@ mod tests {
         let Event::Started(1, first) = events[0] else { panic!("the first call's start comes first: {events:?}") };
         let mut began = (1, first);
         for (k, event) in events[1..].iter().enumerate() {
-            let Event::Done(report) = event else { panic!("then results: {event:?}") };
+            let Event::Done(reports) = event else { panic!("then results: {event:?}") };
+            let [report] = &reports[..] else { panic!("one result a message outside a chunk: {reports:?}") };
             assert_eq!((report.id, report.started), began, "each call ran from when its start was reported");
             assert_eq!(report.outcome, Outcome::Ok(Value::from(began.0 * began.0)));
             match report.next {
@@ -207,15 +235,58 @@ mod tests {
         }
     }
 
+    fn chunk_of(calls: &[(&str, u64)]) -> Vec<Sent> {
+        let call = |(id, (name, arg)): (usize, &(&str, u64))| Sent {
+            id: id as u64 + 1,
+            run: 0,
+            name: (*name).into(),
+            args: vec![Value::from(*arg)],
+            chunk: Some(9),
+        };
+        calls.iter().enumerate().map(call).collect()
+    }
+
+    fn messages(batch: Vec<Sent>) -> Vec<Vec<u64>> {
+        let events = RefCell::new(Vec::new());
+        run_batch(batch, &|event| events.borrow_mut().push(event));
+        let done = |event: Event| match event {
+            Event::Done(reports) => Some(reports.iter().map(|r| r.id).collect()),
+            _ => None,
+        };
+        events.into_inner().into_iter().filter_map(done).collect()
+    }
+
+    #[test]
+    fn a_chunk_of_fast_calls_sends_its_results_together_and_a_slow_call_sends_them_at_once() {
+        registry::install_test_jobs();
+        assert_eq!(messages(chunk_of(&[("square", 2), ("square", 3), ("square", 4)])), vec![vec![1, 2, 3]]);
+        let slow = chunk_of(&[("square", 2), ("sleep_ms", 5), ("square", 4), ("square", 5)]);
+        assert_eq!(messages(slow), vec![vec![1, 2], vec![3, 4]], "a call over 0.5 ms sends what was held with its own result");
+        let mut unchunked = chunk_of(&[("square", 2), ("square", 3)]);
+        unchunked.iter_mut().for_each(|call| call.chunk = None);
+        assert_eq!(messages(unchunked), vec![vec![1], vec![2]], "outside a chunk, each result goes as it comes");
+        let mut two_chunks = chunk_of(&[("square", 2), ("square", 3)]);
+        two_chunks[1].chunk = Some(10);
+        assert_eq!(messages(two_chunks), vec![vec![1], vec![2]], "a chunk's results do not wait for another chunk");
+    }
+
     #[test]
     fn a_panic_that_aborts_is_reported_for_what_the_worker_was_running() {
-        assert_eq!(on_abort("boom".into()), None);
-        let Some(Event::Aborting(report)) = doing(Doing::Call { id: 7, started: 1.0 }, || on_abort("boom".into())) else {
+        assert_eq!(on_abort("boom".into()), vec![]);
+        let [Event::Aborting(report)] = &doing(Doing::Call { id: 7, started: 1.0 }, || on_abort("boom".into()))[..] else {
             panic!("a call's panic is reported as Aborting")
         };
-        assert_eq!((report.id, report.outcome, report.started), (7, Outcome::Panicked("boom".into()), 1.0));
+        assert_eq!((report.id, &report.outcome, report.started), (7, &Outcome::Panicked("boom".into()), 1.0));
         let failed = doing(Doing::Initializer("panics(\"x\")".into()), || on_abort("x".into()));
-        assert_eq!(failed, Some(Event::Failed("its initializer panics(\"x\") failed: x".into())));
-        assert_eq!(on_abort("after".into()), None, "reported once");
+        assert_eq!(failed, vec![Event::Failed("its initializer panics(\"x\") failed: x".into())]);
+        assert_eq!(on_abort("after".into()), vec![], "reported once");
+    }
+
+    #[test]
+    fn a_panic_in_a_chunk_sends_the_results_held_before_it() {
+        let held = Report { id: 3, outcome: Outcome::Ok(Value::from(1)), started: 0.0, finished: 0.1, note: None, next: Some(4) };
+        HELD.with(|h| h.borrow_mut().push(held.clone()));
+        let events = doing(Doing::Call { id: 4, started: 0.1 }, || on_abort("boom".into()));
+        assert!(matches!(&events[..], [Event::Done(reports), Event::Aborting(r)] if reports == &vec![held] && r.id == 4), "{events:?}");
     }
 }
