@@ -48,7 +48,8 @@ pub fn sum_sqrt(n: u64) -> f64 {
 
 /// The CPU loop over `start..end`: a share of it, for splitting it across workers.
 pub fn sum_sqrt_range(start: u64, end: u64) -> f64 {
-    (start..end).map(|i| (i as f64).sqrt()).sum()
+    // From 0, as Python's `sum`: Rust's sum of no floats is -0.0.
+    (start..end).map(|i| (i as f64).sqrt()).fold(0.0, |sum, x| sum + x)
 }
 
 /// The same sum split across rayon's pool (in the browser, wasm-bindgen-rayon's).
@@ -146,6 +147,12 @@ pub fn install() {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn the_cpu_loop_over_nothing_is_zero_as_in_python() {
+        assert!(sum_sqrt(0) == 0.0 && sum_sqrt(0).is_sign_positive(), "not -0.0, which JavaScript shows apart");
+        assert_eq!(sum_sqrt(5), 1.0 + 2f64.sqrt() + 3f64.sqrt() + 2.0);
+    }
 
     #[test]
     fn jobs_are_registered_in_name_order() {

@@ -55,6 +55,32 @@ async function exercise() {
   out.unknown = await pool.submit('nope', 1).then(() => null, (e) => e.message);
   await pool.shutdown();
   out.alive = pool.workersAlive;
+
+  // A long map with the pool's own chunk size (here 93 items a chunk), on each kind of
+  // pool the page has: fractional results, which cross to the page as JS numbers, in
+  // input order both ways of reading it, and every item run once.
+  const items = Array.from({ length: 6_000 }, (_, i) => i % 97);
+  const sumSqrt = (n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.sqrt(i);
+    return sum;
+  };
+  out.longMap = { expected: items.map(sumSqrt) };
+  for (const kind of wx.threadsAvailable ? ['ProcessPoolExecutor', 'ThreadPoolExecutor'] : ['ProcessPoolExecutor']) {
+    const mapper = new wx[kind]({ maxWorkers: 2 });
+    const awaited = await mapper.map('sum_sqrt', items);
+    const iterated = [];
+    for await (const value of mapper.map('sum_sqrt', items)) iterated.push(value);
+    const records = mapper.records();
+    await mapper.shutdown();
+    out.longMap[kind] = {
+      awaited,
+      iterated,
+      records: records.length,
+      finished: records.filter((r) => r.state === 'FINISHED' && r.started).length,
+      ids: new Set(records.map((r) => r.id)).size,
+    };
+  }
   return out;
 }
 
@@ -133,6 +159,16 @@ for (const browser of engines(['chromium', 'firefox', 'webkit'])) {
         assert.equal(out.badOption, 'ProcessPoolExecutor: max_tasks_per_child must be >= 1 (got maxTasksPerChild: 0)');
         assert.match(out.unknown, /^nope\(1\) failed: no job is registered as "nope"/);
         assert.equal(out.alive, 0);
+      });
+
+      test('a long map with the pool\'s own chunk size: every result, in order, each item run once', () => {
+        const { expected, ...pools } = out.longMap;
+        assert.deepEqual(Object.keys(pools).sort(), isolated ? ['ProcessPoolExecutor', 'ThreadPoolExecutor'] : ['ProcessPoolExecutor']);
+        for (const [kind, got] of Object.entries(pools)) {
+          assert.deepEqual(got.awaited, expected, `${kind}, awaited`);
+          assert.deepEqual(got.iterated, expected, `${kind}, iterated`);
+          assert.deepEqual([got.records, got.finished, got.ids], [12_000, 12_000, 12_000], kind);
+        }
       });
 
       if (browser === 'chromium') {
