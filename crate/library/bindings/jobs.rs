@@ -99,10 +99,19 @@ pub(super) fn own_error(job: &JobFuture<Value>, error: &JobError) -> JsValue {
     })
 }
 
-/// `target[name](a, b)`, for Promise methods whose typed bindings want Rust closures.
-fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
-    let method: Function = Reflect::get(target, &name.into())?.unchecked_into();
-    method.call2(target, a, b)
+#[wasm_bindgen]
+extern "C" {
+    /// `promise.then(onFulfilled, onRejected)` with any values, as JavaScript takes
+    /// them (js-sys's binding wants Rust closures). Bound by name, not looked up per
+    /// call: a method's name crossing as text cost every job a string copy.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_with(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Promise;
+
+    /// Any value, read for its `id` (a `Job`'s): bound by name for the same reason.
+    type WithId;
+    #[wasm_bindgen(method, getter, catch)]
+    fn id(this: &WithId) -> Result<JsValue, JsValue>;
 }
 
 thread_local! {
@@ -158,7 +167,7 @@ fn start_dispatcher() {
     }));
 }
 
-/// Settles job `id`'s Promise if the job is done (a job also wakes when it starts),
+/// Settles job `id`'s Promise if the job is done (a wake-up may come more than once),
 /// then calls its done callbacks in the order they were added.
 fn settle_promise(id: u64) {
     let entry = JOBS.with(|jobs| {
@@ -229,7 +238,7 @@ impl Job {
         let (resolve, reject) = callbacks.expect("the Promise executor runs at once");
         // Rejections are for whoever awaits the job; an unawaited failed job is not an
         // unhandled rejection.
-        NOOP.with(|noop| call_method(&promise, "catch", noop, &JsValue::UNDEFINED)).ok();
+        let _handled = NOOP.with(|noop| promise.unchecked_ref::<Thenable>().then_with(&JsValue::UNDEFINED, noop));
         JOBS.with(|jobs| {
             jobs.borrow_mut().insert(Entry {
                 id,
@@ -251,7 +260,7 @@ impl Job {
     /// The Rust job behind a JS `Job` (www/web-executors.js has checked that each is
     /// one); an id of no job of this page, or a value with none, is a TypeError.
     fn lookup(value: &JsValue) -> Result<JobFuture<Value>, JsValue> {
-        let id = Reflect::get(value, &"id".into()).ok().and_then(|id| id.as_f64()).filter(|id| id.fract() == 0.0 && *id >= 0.0);
+        let id = value.unchecked_ref::<WithId>().id().ok().and_then(|id| id.as_f64()).filter(|id| id.fract() == 0.0 && *id >= 0.0);
         id.and_then(|id| JOBS.with(|jobs| jobs.borrow_mut().get_mut(id as u64).map(|entry| entry.job.share())))
             .ok_or_else(|| type_error(format!("expected Job objects, as submit() returns them (got {})", Options::shown(value))))
     }
@@ -274,12 +283,12 @@ impl Drop for Job {
 
 #[wasm_bindgen]
 impl Job {
-    pub fn then(&self, on_fulfilled: JsValue, on_rejected: JsValue) -> Result<JsValue, JsValue> {
-        call_method(&self.promise, "then", &on_fulfilled, &on_rejected)
+    pub fn then(&self, on_fulfilled: JsValue, on_rejected: JsValue) -> Promise {
+        self.promise.unchecked_ref::<Thenable>().then_with(&on_fulfilled, &on_rejected)
     }
 
     #[wasm_bindgen(js_name = catch)]
-    pub fn catch_(&self, on_rejected: JsValue) -> Result<JsValue, JsValue> {
+    pub fn catch_(&self, on_rejected: JsValue) -> Promise {
         self.then(JsValue::UNDEFINED, on_rejected)
     }
 

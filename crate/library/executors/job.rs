@@ -270,16 +270,33 @@ struct Inner<T> {
     /// What the job said of how it ran (see [`note`]).
     note: Option<String>,
     error_text: Option<String>,
-    /// Tasks to wake when the job starts or settles.
+    /// Tasks to wake when the job settles.
     wakers: Vec<Waker>,
+    /// Tasks to wake when it starts (or settles without starting): `started()`'s. Apart
+    /// from `wakers`, so that a job's start wakes no one who waits for its end.
+    start_wakers: Vec<Waker>,
     /// `add_done_callback`'s callbacks, called once each, in the order added, when the
     /// job settles.
     callbacks: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl<T> Inner<T> {
+    /// Everyone to wake as the job settles: its end's waiters and its start's.
+    fn take_wakers(&mut self) -> Vec<Waker> {
+        let mut wakers = std::mem::take(&mut self.wakers);
+        wakers.append(&mut self.start_wakers);
+        wakers
+    }
+
     fn is_done(&self) -> bool {
         matches!(self.state, JobState::Finished | JobState::Cancelled)
+    }
+}
+
+/// Keeps `cx`'s waker among `wakers`, once.
+fn register(wakers: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+        wakers.push(cx.waker().clone());
     }
 }
 
@@ -334,6 +351,7 @@ impl<T: Send + 'static> Job<T> {
                 note: None,
                 error_text: None,
                 wakers: Vec::new(),
+                start_wakers: Vec::new(),
                 callbacks: Vec::new(),
             }),
         });
@@ -367,18 +385,12 @@ impl<T: Send + 'static> Job<T> {
         // end a millisecond before the start: a record's times stay in order.
         inner.finished = Some(inner.started.map_or(finished, |started| finished.max(started)));
         inner.result = Some(result);
-        let wakers = std::mem::take(&mut inner.wakers);
+        let wakers = inner.take_wakers();
         let callbacks = std::mem::take(&mut inner.callbacks);
         drop(inner);
         self.touched();
         wakers.into_iter().for_each(Waker::wake);
         call_back(&self.label, callbacks);
-    }
-
-    fn register(inner: &mut Inner<T>, cx: &Context<'_>) {
-        if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            inner.wakers.push(cx.waker().clone());
-        }
     }
 }
 
@@ -420,7 +432,7 @@ impl<T: Send + 'static> JobControl for Job<T> {
         inner.state = JobState::Running;
         inner.worker = Some(worker.clone());
         inner.started = Some(platform::now_ms());
-        let wakers = inner.wakers.clone();
+        let wakers = std::mem::take(&mut inner.start_wakers);
         drop(inner);
         self.touched();
         wakers.into_iter().for_each(Waker::wake);
@@ -703,7 +715,7 @@ impl<T: Send + 'static> JobFuture<T> {
         std::future::poll_fn(move |cx| {
             let mut inner = self.job.inner.lock();
             if inner.state == JobState::Pending {
-                Job::register(&mut inner, cx);
+                register(&mut inner.start_wakers, cx);
                 Poll::Pending
             } else {
                 Poll::Ready(())
@@ -727,7 +739,7 @@ impl<T: Send + 'static> JobFuture<T> {
         if inner.is_done() {
             Poll::Ready(())
         } else {
-            Job::register(&mut inner, cx);
+            register(&mut inner.wakers, cx);
             Poll::Pending
         }
     }
@@ -773,7 +785,7 @@ impl<T> Drop for JobFuture<T> {
                 inner.state = JobState::Cancelled;
                 inner.finished = Some(platform::now_ms());
                 inner.error_text = Some(JobError::Cancelled.to_string());
-                let wakers = std::mem::take(&mut inner.wakers);
+                let wakers = inner.take_wakers();
                 let callbacks = std::mem::take(&mut inner.callbacks);
                 drop(inner);
                 self.job.touched();
@@ -788,5 +800,37 @@ impl<T> fmt::Debug for JobFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.job.inner.lock().state;
         write!(f, "JobFuture({} {:?})", self.job.label, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_start_wakes_who_waits_for_the_start_and_an_end_wakes_everyone() {
+        let (future, item) = new_job(Call::labelled("job()", || 1), &Arc::from("test"));
+        let (for_end, for_start) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        assert!(future.poll_done(&Context::from_waker(&Waker::from(for_end.clone()))).is_pending());
+        let started = std::pin::pin!(future.started());
+        assert!(started.poll(&mut Context::from_waker(&Waker::from(for_start.clone()))).is_pending());
+        let woken = || (for_end.0.load(Ordering::Relaxed), for_start.0.load(Ordering::Relaxed));
+        let worker = Worker::Main;
+        assert!(item.job.set_running(&worker));
+        assert_eq!(woken(), (0, 1), "a job's start does not wake a task waiting for its end");
+        item.job.fail(JobError::Cancelled);
+        assert_eq!(woken(), (1, 1));
     }
 }
