@@ -443,7 +443,9 @@ export class ExecutorTimeline extends HTMLElement {
     this.#resize();
   }
 
-  #resize() {
+  /** Fits the canvas to the box and the run's lanes; `redraw: false` leaves the drawing
+   * to the caller, which is about to draw anyway. */
+  #resize(redraw = true) {
     if (!this.#timeline) return;
     const width = this.#ui.box.clientWidth;
     const fixed = Number(this.getAttribute('height'));
@@ -451,7 +453,7 @@ export class ExecutorTimeline extends HTMLElement {
     this.#ui.canvas.style.height = `${height}px`;
     this.#canvasHeight = height;
     this.#timeline.resize(width, height, devicePixelRatio || 1);
-    this.#redraw(false);
+    if (redraw) this.#redraw(false);
   }
 
   async #go() {
@@ -510,8 +512,9 @@ export class ExecutorTimeline extends HTMLElement {
       return () => [];
     }
     this.#endedAt = this.#timeline.finish();
+    // Fitted to the run as it ended, then drawn once: the end's frame holds a lot.
+    this.#resize(false);
     this.#update();
-    this.#resize();
     await this.#stopHeartbeat();
     this.#ui.replay.textContent = 'Run again';
     const run = this.#run;
@@ -570,7 +573,7 @@ export class ExecutorTimeline extends HTMLElement {
   #update(live = false) {
     const timeline = this.#timeline;
     timeline.refresh();
-    if (this.#canvasHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize();
+    if (this.#canvasHeight < Math.min(timeline.wantedHeight(), 420) && !this.getAttribute('height')) this.#resize(false);
     this.#redraw(false);
     // Each job's record is made when a listener reads it: unread, 50,000 of them were
     // garbage enough for a long pause in Firefox.
@@ -647,9 +650,9 @@ export class ExecutorTimeline extends HTMLElement {
 
   /** Adds the run's new log lines to the panel. It shows the last LOG_LINES only: the
    * panel is for reading, the trace for keeping; and a panel of 40,000 lines costs
-   * the browser a long layout on every frame it changes. */
-  /** `live`: while the run goes on, at most ten times a second (nobody reads faster, and
-   * laying out the panel's lines each frame cost a long run its smoothness). */
+   * the browser a long layout on every frame it changes. `live`: while the run goes
+   * on, at most ten times a second (nobody reads faster, and laying out the panel's
+   * lines each frame cost a long run its smoothness). */
   #showLog(live = false) {
     const now = performance.now();
     if (live && now < this.#logShownAt + 100) return;
@@ -685,8 +688,9 @@ export class ExecutorTimeline extends HTMLElement {
     await new Promise((go) => requestAnimationFrame(() => setTimeout(go, 30)));
     const results = this.#wx.runOnMainThread(this.#scenario, { ...this.#options(), run: this.#run });
     this.#endedAt = this.#timeline.finish();
+    // Fitted to the run as it ended, then drawn once: the end's frame holds a lot.
+    this.#resize(false);
     this.#update();
-    this.#resize();
     // The timer's first frame after the freeze measures it.
     await this.#stopHeartbeat();
     this.#showResult(`Results on the main thread: ${JSON.stringify(results)}`);
