@@ -191,14 +191,17 @@ const stalled = [];
 const inFreshPage = async (engine, path, what, f) => {
   console.error(`bench: ${engine}, ${what}`);
   let page;
+  let timer;
   try {
     page = await open(engine, path);
-    const limit = new Promise((_, fail) => setTimeout(() => fail(new Error(`no result within ${SECTION_LIMIT_MS / 1000} s`)), SECTION_LIMIT_MS));
+    const limit = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`no result within ${SECTION_LIMIT_MS / 1000} s`)), SECTION_LIMIT_MS)));
     return await Promise.race([f(page), limit]);
   } catch (error) {
     stalled.push(`${engine}, ${what}: ${String(error.message).split('\n')[0].slice(0, 160)}`);
     return null;
   } finally {
+    // Or the last section's timer would keep the run from ending for minutes.
+    clearTimeout(timer);
     await page?.close().catch(() => {});
   }
 };
