@@ -112,7 +112,7 @@ impl Builder {
             max_workers,
             initializer: self.initializer,
             state: SpinLock::new(PoolState::default()),
-            claims: Claims::default(),
+            claims: AtomicU64::new(0),
         });
         scope::adopt(Arc::downgrade(&pool) as Weak<dyn Stop>);
         Ok(ThreadPoolExecutor { pool, _threads: threads })
@@ -134,14 +134,8 @@ struct Pool {
     initializer: Option<(String, Initializer)>,
     state: SpinLock<PoolState>,
     /// Counts submits that claimed a spinning worker, which watches it off the lock.
-    claims: Claims,
+    claims: AtomicU64,
 }
-
-/// `Pool::claims`, on a cache line of its own: the spinner reads it without pause, and
-/// sharing a line with the lock would slow every submit.
-#[repr(align(64))]
-#[derive(Default)]
-struct Claims(AtomicU64);
 
 /// Everything that changes, behind one lock. Plain data: every decision about queue
 /// and workers is a method here, tested without threads.
@@ -515,7 +509,7 @@ impl Pool {
         match wake {
             Wake::Nobody => {}
             Wake::Claimed => {
-                pool.claims.0.fetch_add(1, Ordering::Release);
+                pool.claims.fetch_add(1, Ordering::Release);
             }
             Wake::Unpark(thread) => thread.unpark(),
             Wake::Spawn(k) => Pool::spawn(pool, k),
@@ -572,10 +566,10 @@ impl Pool {
                     // Off the lock, which the submitter needs: until a submit claims a
                     // spinner (this one, as only one spins) or the time is up.
                     let until = *spin_until.get_or_insert_with(|| platform::now_ms() + SPIN_MS);
-                    let claims = self.claims.0.load(Ordering::Acquire);
+                    let claims = self.claims.load(Ordering::Acquire);
                     'watch: while platform::now_ms() < until {
                         for _ in 0..32 {
-                            if self.claims.0.load(Ordering::Acquire) != claims {
+                            if self.claims.load(Ordering::Acquire) != claims {
                                 break 'watch;
                             }
                             std::hint::spin_loop();
@@ -642,12 +636,18 @@ mod tests {
         assert_eq!(s.alive(), 3);
     }
 
-    #[test]
-    fn reuses_an_idle_worker_instead_of_starting_one() {
+    /// A pool whose one worker ran a job and parked.
+    fn one_parked() -> PoolState {
         let mut s = state();
         assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(0))));
         assert!(matches!(s.next(0, &me(), false), Next::Run(_)));
         assert!(matches!(s.next(0, &me(), false), Next::Park));
+        s
+    }
+
+    #[test]
+    fn reuses_an_idle_worker_instead_of_starting_one() {
+        let mut s = one_parked();
         assert!(matches!(submit(&mut s, 3), Ok(Wake::Unpark(_))));
         // Unparked but not yet at the queue: not idle, so the next submit starts a worker.
         assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(1))));
@@ -655,10 +655,7 @@ mod tests {
 
     #[test]
     fn a_chunk_wakes_every_idle_worker_and_starts_more_up_to_max_at_one_go() {
-        let mut s = state();
-        assert!(matches!(submit(&mut s, 3), Ok(Wake::Spawn(0))));
-        assert!(matches!(s.next(0, &me(), false), Next::Run(_)));
-        assert!(matches!(s.next(0, &me(), false), Next::Park));
+        let mut s = one_parked();
         let wakes = s.submit((0..5).map(|_| item()).collect(), 3).ok().unwrap();
         assert!(matches!(wakes[..], [Wake::Unpark(_), Wake::Spawn(1), Wake::Spawn(2)]), "one idle, two new, for five jobs");
         assert_eq!(s.queue.len(), 5);
