@@ -212,15 +212,20 @@ impl PoolState {
     /// Queues `items` (a job, or a chunk of `map`'s) and decides who runs them:
     /// Python's `_adjust_thread_count`, once for the chunk. As many workers are woken or
     /// started as there are items, while any is idle or the pool may grow.
-    fn submit(&mut self, items: Vec<WorkItem>, max_workers: usize) -> Result<Vec<Wake>, (Vec<WorkItem>, ExecutorError)> {
+    fn submit(
+        &mut self,
+        items: impl IntoIterator<Item = WorkItem>,
+        max_workers: usize,
+    ) -> Result<Vec<Wake>, (Vec<WorkItem>, ExecutorError)> {
         if let Some(reason) = &self.broken {
-            return Err((items, ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Threads }));
+            return Err((items.into_iter().collect(), ExecutorError::Broken { reason: reason.clone(), pool: PoolKind::Threads }));
         }
         if self.shutdown {
-            return Err((items, ExecutorError::Shutdown));
+            return Err((items.into_iter().collect(), ExecutorError::Shutdown));
         }
-        let count = items.len();
+        let queued = self.queue.len();
         self.queue.extend(items);
+        let count = self.queue.len() - queued;
         let wakes = (0..count).map(|_| self.wake_for_queue(max_workers)).take_while(|wake| !matches!(wake, Wake::Nobody));
         Ok(wakes.collect())
     }
@@ -372,19 +377,26 @@ impl ThreadPoolExecutor {
 
     /// Schedules `job` and returns its future at once; never blocks the caller.
     pub fn submit<T: Send + 'static>(&self, job: impl IntoJob<T>) -> Result<JobFuture<T>, ExecutorError> {
-        let mut futures = self.submit_chunk(vec![job.into_call()])?;
-        Ok(futures.pop().expect("one future a call"))
+        let (future, item) = new_job(job.into_call(), &self.pool.name);
+        self.enqueue(std::iter::once(item))?;
+        Ok(future)
     }
 
     /// Schedules `calls` together: one turn of the lock and one wake-up decision for
     /// all of them, which is what makes `map` cheaper than a submit per item.
     fn submit_chunk<T: Send + 'static>(&self, calls: Vec<Call<T>>) -> Result<Vec<JobFuture<T>>, ExecutorError> {
         let (futures, items): (Vec<_>, Vec<_>) = calls.into_iter().map(|call| new_job(call, &self.pool.name)).unzip();
+        self.enqueue(items)?;
+        Ok(futures)
+    }
+
+    /// Queues `items` and wakes or starts whoever runs them; a refused item is cancelled.
+    fn enqueue(&self, items: impl IntoIterator<Item = WorkItem>) -> Result<(), ExecutorError> {
         let wakes = self.pool.state.lock().submit(items, self.pool.max_workers);
         match wakes {
             Ok(wakes) => {
                 wakes.into_iter().for_each(|wake| Pool::act(&self.pool, wake));
-                Ok(futures)
+                Ok(())
             }
             Err((items, error)) => {
                 items.iter().for_each(|item| {
@@ -656,12 +668,12 @@ mod tests {
     #[test]
     fn a_chunk_wakes_every_idle_worker_and_starts_more_up_to_max_at_one_go() {
         let mut s = one_parked();
-        let wakes = s.submit((0..5).map(|_| item()).collect(), 3).ok().unwrap();
+        let wakes = s.submit((0..5).map(|_| item()), 3).ok().unwrap();
         assert!(matches!(wakes[..], [Wake::Unpark(_), Wake::Spawn(1), Wake::Spawn(2)]), "one idle, two new, for five jobs");
         assert_eq!(s.queue.len(), 5);
-        let none = s.submit((0..2).map(|_| item()).collect(), 3).ok().unwrap();
+        let none = s.submit((0..2).map(|_| item()), 3).ok().unwrap();
         assert!(none.is_empty(), "every worker is busy or on its way: the chunk waits its turn");
-        let two = s.submit((0..2).map(|_| item()).collect(), 5).ok().unwrap();
+        let two = s.submit((0..2).map(|_| item()), 5).ok().unwrap();
         assert!(matches!(two[..], [Wake::Spawn(3), Wake::Spawn(4)]), "no more wakes than jobs");
     }
 

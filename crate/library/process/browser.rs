@@ -46,7 +46,7 @@ pub fn set_process_image(glue_url: String) {
 }
 
 /// What hears a process worker's events: a Rust closure JavaScript calls with an
-/// event's JSON (and its result as a JS number, see `post_event`), or a death's reason.
+/// event's JSON (and its results as JS numbers, see `post_event`), or a death's reason.
 type OnReport = Closure<dyn FnMut(Option<String>, Option<String>, JsValue)>;
 
 thread_local! {
